@@ -1,0 +1,124 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { fsError, InputError } from '../lib/errors.js';
+import { importPublicKey, importSigner, type PublicKey, type Signer } from '../envelope/keys.js';
+import type { HashProgress } from '../digest/pool.js';
+
+/** Streams a command writes to; injectable for tests. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+}
+
+/** A command: parses its own arguments, returns an exit code. */
+export interface Command {
+  summary: string;
+  usage: string;
+  run(argv: string[], io: CliIo): Promise<number>;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * Parse a command's arguments with node:util's parseArgs, turning its errors
+ * into usage errors (exit 2).
+ */
+export function parseCommandArgs<T extends Options>(argv: string[], options: T, usage: string) {
+  try {
+    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new InputError('ERR_USAGE', `${(err as Error).message}\n\nusage: ${usage}`, { cause: err });
+  }
+}
+
+/** Print `--json` output. */
+export function printJson(io: CliIo, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Read a file for a command, mapping errors to stable codes. */
+export async function readInput(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw fsError(err, path, `read the ${what}`);
+  }
+}
+
+/** Load a public key file (PEM or JWK). */
+export async function loadPublicKey(path: string): Promise<PublicKey> {
+  return importPublicKey(await readInput(path, 'public key'));
+}
+
+/** Load a private key file (PEM or JWK) as a signer. */
+export async function loadSigner(path: string): Promise<Signer> {
+  return importSigner(await readInput(path, 'private key'));
+}
+
+/** Require a flag value. */
+export function required<T>(value: T | undefined, flag: string, usage: string): T {
+  if (value === undefined) throw new InputError('ERR_USAGE', `missing ${flag}\n\nusage: ${usage}`);
+  return value;
+}
+
+/** Parse a positive integer flag. */
+export function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < 1) {
+    throw new InputError('ERR_USAGE', `${flag} expects a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  return `${n.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
+}
+
+/**
+ * A progress bar on stderr when it is a TTY (bytes, rate, ETA); nothing on a
+ * pipe. Returns the progress callback and a function that clears the line.
+ */
+export function progressBar(io: CliIo, label: string): { onProgress?: (p: HashProgress) => void; done: () => void } {
+  if (!io.stderr.isTTY) return { done: () => undefined };
+  const started = Date.now();
+  let drawn = false;
+  return {
+    onProgress: ({ bytesDone, bytesTotal }) => {
+      const secs = Math.max((Date.now() - started) / 1000, 0.001);
+      const rate = bytesDone / secs;
+      const frac = bytesTotal ? bytesDone / bytesTotal : 1;
+      const eta = rate > 0 ? Math.ceil((bytesTotal - bytesDone) / rate) : 0;
+      const width = 24;
+      const filled = Math.round(frac * width);
+      const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`;
+      io.stderr.write(
+        `\r${label} [${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${formatBytes(bytesDone)}/${formatBytes(bytesTotal)} ${formatBytes(rate)}/s ETA ${eta}s `,
+      );
+      drawn = true;
+    },
+    done: () => {
+      if (drawn) io.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+/** An AbortSignal that fires on SIGINT/SIGTERM, so Ctrl-C stops workers cleanly. */
+export function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}

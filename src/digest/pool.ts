@@ -1,0 +1,221 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import Tinypool from 'tinypool';
+import { AbortError, InputError, throwIfAborted } from '../lib/errors.js';
+import { DEFAULT_CHUNK_SIZE, RangeHasher, type RangeResult, type RangeTask } from './range.js';
+import type { WorkerTask } from './worker.js';
+
+/** Bytes done out of bytes total, reported while hashing. */
+export interface HashProgress {
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+/** Options of a long hashing operation. */
+export interface HashRunOptions {
+  /** Stops the work promptly; the promise rejects with `ERR_ABORTED`. */
+  signal?: AbortSignal;
+  /** Called about every 100 ms, and once at the end. */
+  onProgress?: (progress: HashProgress) => void;
+}
+
+/** Options of a {@link HashPool}. */
+export interface HashPoolOptions {
+  /** Worker threads; defaults to the number of cores. */
+  threads?: number;
+  /** Size of each of a worker's two read buffers (bytes). Default 4 MiB. */
+  chunkSize?: number;
+  /**
+   * Work below this many bytes in total is hashed on the calling thread,
+   * which is faster than starting workers. Default 16 MiB; 0 always uses
+   * workers.
+   */
+  inlineBelow?: number;
+  /** Location of the built worker (`hash-worker.js`); defaults to the one next to this module. */
+  workerUrl?: URL | string;
+}
+
+const PROGRESS_INTERVAL_MS = 100;
+
+/**
+ * A pool of hashing worker threads. Tasks are byte ranges of files; they are
+ * scheduled largest first, at most two per thread are handed to the pool at
+ * once (the rest wait here, so memory stays flat), and each answers with a
+ * 32-byte digest.
+ *
+ * @example
+ * ```ts
+ * const pool = new HashPool();
+ * try { const [d] = await pool.hashRanges([{ path, start: 0, end: size, size, mtimeMs }]); }
+ * finally { await pool.destroy(); }
+ * ```
+ */
+export class HashPool {
+  readonly threads: number;
+  readonly chunkSize: number;
+  readonly inlineBelow: number;
+  private readonly workerUrl: URL;
+  private pool: Tinypool | undefined;
+  private inline: RangeHasher | undefined;
+
+  /**
+   * @param options thread count, buffer size, inline threshold, worker location
+   * @throws RangeError for a non-positive thread count or chunk size
+   */
+  constructor(options: HashPoolOptions = {}) {
+    this.threads = options.threads ?? Math.max(1, availableParallelism());
+    this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    this.inlineBelow = options.inlineBelow ?? 16 * 1024 * 1024;
+    if (!Number.isInteger(this.threads) || this.threads < 1) throw new RangeError(`"threads" expected a positive integer, got ${this.threads}`);
+    if (!Number.isInteger(this.chunkSize) || this.chunkSize < 4096) throw new RangeError(`"chunkSize" expected an integer >= 4096, got ${this.chunkSize}`);
+    this.workerUrl = options.workerUrl ? new URL(String(options.workerUrl)) : new URL('./hash-worker.js', import.meta.url);
+  }
+
+  private getPool(): Tinypool {
+    if (!this.pool) {
+      const file = fileURLToPath(this.workerUrl);
+      if (!existsSync(file)) {
+        throw new InputError('ERR_NOT_FOUND', `hash worker not found at ${file}; build the package (npm run build)`);
+      }
+      this.pool = new Tinypool({
+        filename: this.workerUrl.href,
+        minThreads: this.threads,
+        maxThreads: this.threads,
+        idleTimeout: 1000,
+      });
+    }
+    return this.pool;
+  }
+
+  /**
+   * Hash every task's range with SHA-256.
+   *
+   * @param tasks ranges of files, each with the size and mtime it was planned with
+   * @param options AbortSignal and progress callback
+   * @returns one 32-byte digest per task, in the order of `tasks`
+   * @throws InputError `ERR_FILE_CHANGED`, `ERR_NOT_FOUND`, `ERR_UNREADABLE`; AbortError `ERR_ABORTED`
+   */
+  async hashRanges(tasks: readonly RangeTask[], options: HashRunOptions = {}): Promise<Uint8Array[]> {
+    const { signal, onProgress } = options;
+    throwIfAborted(signal);
+    const bytesTotal = tasks.reduce((n, t) => n + (t.end - t.start), 0);
+    const control = new SharedArrayBuffer(16);
+    const counters = new BigInt64Array(control);
+    const report = () => onProgress?.({ bytesDone: Number(Atomics.load(counters, 0)), bytesTotal });
+    const onAbort = () => Atomics.store(counters, 1, 1n);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = onProgress ? setInterval(report, PROGRESS_INTERVAL_MS) : undefined;
+    timer?.unref();
+    try {
+      const results =
+        bytesTotal < this.inlineBelow
+          ? await this.runInline(tasks, counters)
+          : await this.runInWorkers(tasks, control, counters);
+      throwIfAborted(signal);
+      const digests: Uint8Array[] = [];
+      for (const r of results) {
+        if (!r.ok) {
+          if (r.code === 'ERR_ABORTED') throw new AbortError(undefined, { cause: signal?.reason });
+          throw new InputError(r.code, r.message);
+        }
+        digests.push(r.digest);
+      }
+      report();
+      return digests;
+    } finally {
+      if (timer) clearInterval(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async runInline(tasks: readonly RangeTask[], counters: BigInt64Array): Promise<RangeResult[]> {
+    this.inline ??= new RangeHasher(Math.min(this.chunkSize, 1024 * 1024));
+    const results: RangeResult[] = [];
+    for (const task of tasks) {
+      const r = await this.inline.hash(
+        task,
+        (n) => Atomics.add(counters, 0, BigInt(n)),
+        () => Atomics.load(counters, 1) !== 0n,
+      );
+      results.push(r);
+      if (!r.ok) break;
+    }
+    return results;
+  }
+
+  private async runInWorkers(
+    tasks: readonly RangeTask[],
+    control: SharedArrayBuffer,
+    counters: BigInt64Array,
+  ): Promise<RangeResult[]> {
+    const pool = this.getPool();
+    // Largest first, so one big file does not start last and run alone.
+    const order = tasks.map((_, i) => i).sort((a, b) => len(tasks[b]!) - len(tasks[a]!) || a - b);
+    const results = new Array<RangeResult>(tasks.length);
+    const maxInFlight = this.threads * 2;
+    let next = 0;
+    let failed = false;
+    await new Promise<void>((resolve, reject) => {
+      let inFlight = 0;
+      const pump = () => {
+        while (!failed && inFlight < maxInFlight && next < order.length && Atomics.load(counters, 1) === 0n) {
+          const index = order[next++]!;
+          const task = tasks[index]!;
+          const message: WorkerTask = {
+            path: task.path,
+            start: task.start,
+            end: task.end,
+            size: task.size,
+            mtimeMs: task.mtimeMs,
+            control,
+            chunkSize: this.chunkSize,
+          };
+          inFlight++;
+          (pool.run(message) as Promise<RangeResult>).then(
+            (r) => {
+              inFlight--;
+              results[index] = r;
+              if (!r.ok) {
+                failed = true;
+                // Ask running tasks to stop early; their results are not needed.
+                Atomics.store(counters, 1, 1n);
+              }
+              if (inFlight === 0 && (failed || next >= order.length || Atomics.load(counters, 1) !== 0n)) resolve();
+              else pump();
+            },
+            (err: unknown) => {
+              inFlight--;
+              failed = true;
+              Atomics.store(counters, 1, 1n);
+              if (inFlight === 0) reject(err);
+            },
+          );
+        }
+        if (inFlight === 0) resolve();
+      };
+      pump();
+    });
+    // Report the first real failure (not the "aborted" answers of siblings that were told to stop).
+    const real = results.find((r) => r && !r.ok && r.code !== 'ERR_ABORTED');
+    if (real) return [real];
+    if (results.some((r) => r && !r.ok) || results.length !== tasks.length || results.includes(undefined as never)) {
+      return [{ ok: false, code: 'ERR_ABORTED', message: 'hashing was aborted' }];
+    }
+    for (let i = 0; i < results.length; i++) {
+      if (!results[i]) return [{ ok: false, code: 'ERR_ABORTED', message: 'hashing was aborted' }];
+    }
+    return results;
+  }
+
+  /** Stop the worker threads. The pool can be used again afterwards. */
+  async destroy(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    if (pool) await pool.destroy();
+  }
+}
+
+function len(t: RangeTask): number {
+  return t.end - t.start;
+}

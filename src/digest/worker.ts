@@ -1,0 +1,33 @@
+/**
+ * The hashing worker: one task is a file path and a byte range; the worker
+ * reads into buffers it allocated once and answers with 32 bytes. Progress
+ * and cancellation go through a small SharedArrayBuffer owned by the caller:
+ * slot 0 counts bytes hashed, slot 1 is the cancel flag.
+ */
+import { RangeHasher, type RangeResult, type RangeTask } from './range.js';
+
+/** The message one task carries into the worker. */
+export interface WorkerTask extends RangeTask {
+  /** BigInt64Array-backed counters: [bytesDone, cancelled]. */
+  control: SharedArrayBuffer;
+  /** Size of each read buffer. */
+  chunkSize: number;
+}
+
+let hasher: RangeHasher | undefined;
+let hasherChunkSize = 0;
+
+export default async function hashRangeTask(task: WorkerTask): Promise<RangeResult> {
+  if (!hasher || hasherChunkSize !== task.chunkSize) {
+    hasher = new RangeHasher(task.chunkSize);
+    hasherChunkSize = task.chunkSize;
+  }
+  const control = new BigInt64Array(task.control);
+  return hasher.hash(
+    task,
+    (n) => {
+      Atomics.add(control, 0, BigInt(n));
+    },
+    () => Atomics.load(control, 1) !== 0n,
+  );
+}

@@ -1,0 +1,40 @@
+// provenant's public API: named re-exports only.
+export { ProvenantError, InputError, VerificationError, AbortError, ExitCode } from './lib/errors.js';
+export type { ErrorCode, InputErrorCode, VerificationErrorCode, AbortErrorCode } from './lib/errors.js';
+
+export { canonicalJson, canonicalJsonBytes, parseJson } from './lib/json.js';
+export type { JsonValue, JsonLimits } from './lib/json.js';
+export { toHex, fromHex } from './lib/bytes.js';
+
+export { HashPool } from './digest/pool.js';
+export type { HashPoolOptions, HashProgress, HashRunOptions } from './digest/pool.js';
+export { hashModel, manifestToJson, rootDigestOf, DEFAULT_SHARD_SIZE, DEFAULT_IGNORED_PATHS } from './digest/model.js';
+export type {
+  HashModelOptions,
+  ModelManifest,
+  ModelManifestJson,
+  ModelResource,
+  SerializationMethod,
+} from './digest/model.js';
+export { hashFile } from './digest/file.js';
+export { rawCid, sha256Multihash } from './digest/cid.js';
+export { comparePosixPaths } from './digest/paths.js';
+
+export { importPublicKey, importSigner, generateKeyPair, verifySignature, KEYGEN_ALGORITHMS } from './envelope/keys.js';
+export type { PublicKey, Signer, KeyAlgorithm, KeyInput, GeneratedKeyPair } from './envelope/keys.js';
+export { pae } from './envelope/pae.js';
+export { parseEnvelope } from './envelope/parse.js';
+export { signEnvelope, addSignatures } from './envelope/sign.js';
+export type { SignEnvelopeOptions } from './envelope/sign.js';
+export { verifyEnvelope } from './envelope/verify.js';
+export type { VerifyEnvelopeOptions, VerifiedEnvelope } from './envelope/verify.js';
+export type { Envelope, EnvelopeSignature, ParsedEnvelope, EnvelopeLimits } from './envelope/types.js';
+
+export { buildOmsStatement, parseOmsStatement, OMS_PREDICATE_TYPE, STATEMENT_TYPE } from './records/oms/statement.js';
+export type { OmsStatement, OmsSerialization, ParsedOmsStatement } from './records/oms/statement.js';
+export { buildKeyBundle, parseKeyBundle, omsKeyHint, BUNDLE_V03_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE } from './records/oms/bundle.js';
+export type { KeyBundle, ParsedKeyBundle } from './records/oms/bundle.js';
+export { signModel, defaultSignaturePath } from './records/oms/sign-model.js';
+export type { SignModelOptions, SignedModel } from './records/oms/sign-model.js';
+export { verifyModel } from './records/oms/verify-model.js';
+export type { VerifyModelOptions, VerifiedModel } from './records/oms/verify-model.js';
