@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 
 /** Default size of each of the two read buffers a hasher reuses. */
-export const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
+export const DEFAULT_CHUNK_SIZE = 1024 * 1024;
 
 /**
  * One unit of hashing work: a byte range of one file, plus the size and

@@ -1,0 +1,11 @@
+// Runs one hashing job in a fresh process so its peak RSS (workers included)
+// is measured on its own. Prints one JSON line.
+import { hashModel } from 'provenant';
+
+const [dir, method] = process.argv.slice(2);
+const started = performance.now();
+const manifest = await hashModel(dir, { method });
+const seconds = (performance.now() - started) / 1000;
+process.stdout.write(
+  `${JSON.stringify({ bytes: manifest.totalBytes, seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024 })}\n`,
+);

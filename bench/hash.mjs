@@ -1,0 +1,115 @@
+// Hashing benchmark for issue "Foundation and model weights".
+//
+// Prints throughput ratios measured in the same run against:
+//   - `openssl dgst -sha256` over the same files (one process, one core), and
+//   - the 2-core ceiling from `openssl speed -multi <cores> -evp sha256`.
+// Files are read right before each timing so they are in page cache (this
+// machine evicts cache unused for ~30 s). Usage:
+//   node bench/hash.mjs [--dir DIR] [--quick]
+// --quick uses 1/8 of the sizes (for a smoke run; the targets are for the full sizes).
+import { spawnSync } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const dirArg = args.indexOf('--dir');
+const root = dirArg >= 0 ? args[dirArg + 1] : join(tmpdir(), 'provenant-bench');
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+const scale = quick ? 8 : 1;
+const cores = availableParallelism();
+
+function makeFile(path, size) {
+  if (existsSync(path) && statSync(path).size === size) return;
+  const block = randomFillSync(Buffer.alloc(8 * MiB));
+  const fd = openSync(path, 'w');
+  for (let done = 0; done < size; ) {
+    const n = Math.min(block.length, size - done);
+    writeSync(fd, block, 0, n);
+    done += n;
+    block[done % block.length] ^= 0xa5; // keep blocks distinct
+  }
+  closeSync(fd);
+}
+
+const oneDir = join(root, `one-${scale}`);
+const eightDir = join(root, `eight-${scale}`);
+mkdirSync(oneDir, { recursive: true });
+mkdirSync(eightDir, { recursive: true });
+const oneFiles = [join(oneDir, 'big.bin')];
+makeFile(oneFiles[0], (4 * GiB) / scale);
+const eightFiles = Array.from({ length: 8 }, (_, i) => join(eightDir, `part${i}.bin`));
+for (const f of eightFiles) makeFile(f, (512 * MiB) / scale);
+
+const warmBuf = Buffer.allocUnsafe(8 * MiB);
+function warm(files) {
+  for (const f of files) {
+    const fd = openSync(f, 'r');
+    while (readSync(fd, warmBuf, 0, warmBuf.length, null) > 0);
+    closeSync(fd);
+  }
+}
+const sizeOf = (files) => files.reduce((n, f) => n + statSync(f).size, 0);
+
+function timeOpenssl(files) {
+  warm(files);
+  const t = performance.now();
+  const r = spawnSync('openssl', ['dgst', '-sha256', ...files], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl dgst failed: ${r.stderr}`);
+  return sizeOf(files) / ((performance.now() - t) / 1000);
+}
+
+function ceiling() {
+  const r = spawnSync('openssl', ['speed', '-multi', String(cores), '-seconds', '3', '-bytes', String(MiB), '-evp', 'sha256'], {
+    encoding: 'utf8',
+  });
+  const line = r.stdout.split('\n').find((l) => /^sha256\s+[\d.]+k/.test(l.trim()));
+  if (!line) throw new Error(`cannot parse openssl speed output:\n${r.stdout}\n${r.stderr}`);
+  return Number.parseFloat(line.trim().split(/\s+/)[1]) * 1000;
+}
+
+const child = fileURLToPath(new URL('./hash-child.mjs', import.meta.url));
+function timeOurs(dir, files, method) {
+  warm(files);
+  const r = spawnSync(process.execPath, [child, dir, method], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`hash child failed: ${r.stderr}`);
+  const { bytes, seconds, maxRssMiB } = JSON.parse(r.stdout.trim());
+  return { rate: bytes / seconds, maxRssMiB };
+}
+
+const mb = (r) => `${(r / 1e6).toFixed(0)} MB/s`;
+const rows = [];
+function check(name, value, target, fmt = (v) => `${v.toFixed(2)}x`) {
+  rows.push({ name, value: fmt(value), target: fmt(target), ok: value >= target });
+}
+
+console.log(`provenant hashing benchmark: ${cores} cores, data in ${root}${quick ? ' (quick sizes)' : ''}`);
+const ceil = ceiling();
+console.log(`ceiling  openssl speed -multi ${cores} -evp sha256 (1 MiB blocks): ${mb(ceil)}`);
+
+const cases = [
+  { label: `shards, 1 x ${4 / scale} GiB`, dir: oneDir, files: oneFiles, method: 'shards', dgst: 1.95, ceiling: 0.85 },
+  { label: `shards, 8 x ${512 / scale} MiB`, dir: eightDir, files: eightFiles, method: 'shards', dgst: 1.95, ceiling: 0.85 },
+  { label: `files, 8 x ${512 / scale} MiB`, dir: eightDir, files: eightFiles, method: 'files', dgst: 1.95 },
+  { label: `files, 1 x ${4 / scale} GiB`, dir: oneDir, files: oneFiles, method: 'files', dgst: 1.05, rss: 120 },
+];
+for (const c of cases) {
+  const base = timeOpenssl(c.files);
+  const ours = timeOurs(c.dir, c.files, c.method);
+  console.log(
+    `${c.label.padEnd(20)} provenant ${mb(ours.rate).padStart(10)}  openssl dgst ${mb(base).padStart(10)}  ` +
+      `ratio ${(ours.rate / base).toFixed(2)}x  of ceiling ${((ours.rate / ceil) * 100).toFixed(0)}%  peak RSS ${ours.maxRssMiB.toFixed(0)} MiB`,
+  );
+  check(`${c.label}: vs openssl dgst`, ours.rate / base, c.dgst);
+  if (c.ceiling) check(`${c.label}: of ${cores}-core ceiling`, ours.rate / ceil, c.ceiling, (v) => `${(v * 100).toFixed(0)}%`);
+  if (c.rss) rows.push({ name: `${c.label}: peak RSS`, value: `${ours.maxRssMiB.toFixed(0)} MiB`, target: `< ${c.rss} MiB`, ok: ours.maxRssMiB < c.rss });
+}
+
+console.log('\ntarget                                      measured   target   result');
+for (const r of rows) console.log(`${r.name.padEnd(42)} ${r.value.padStart(9)} ${r.target.padStart(9)}   ${r.ok ? 'PASS' : 'FAIL'}`);
+if (quick) console.log('(quick sizes: the targets are stated for the full sizes)');
+process.exitCode = rows.every((r) => r.ok) ? 0 : 1;
