@@ -38,3 +38,8 @@ export { signModel, defaultSignaturePath } from './records/oms/sign-model.js';
 export type { SignModelOptions, SignedModel } from './records/oms/sign-model.js';
 export { verifyModel } from './records/oms/verify-model.js';
 export type { VerifyModelOptions, VerifiedModel } from './records/oms/verify-model.js';
+
+export { toJwsCompact, toJwsGeneral, verifyJws, JWS_ALGORITHMS } from './envelope/jws.js';
+export type { JwsAlgorithm, GeneralJws, FlattenedJws, SignJwsOptions, VerifyJwsOptions, VerifiedJws } from './envelope/jws.js';
+export { derToRawEcdsa, rawToDerEcdsa } from './lib/der.js';
+export { recordId, parseRecordId, JSON_CODEC } from './records/id.js';
