@@ -23,20 +23,30 @@ export type InputErrorCode =
   | 'ERR_FILE_CHANGED'
   | 'ERR_KEY_INVALID'
   | 'ERR_KEY_UNSUPPORTED'
-  | 'ERR_WRITE_FAILED';
+  | 'ERR_WRITE_FAILED'
+  | 'ERR_RECORD_NOT_FOUND'
+  | 'ERR_RECORD_CONFLICT'
+  | 'ERR_READ_ONLY';
 
 /** Codes for a verification that ran and did not hold (exit 1). */
 export type VerificationErrorCode =
   | 'ERR_SIGNATURE_INVALID'
   | 'ERR_THRESHOLD_NOT_MET'
+  | 'ERR_ALGORITHM_NOT_ALLOWED'
   | 'ERR_KEY_MISMATCH'
   | 'ERR_UNKNOWN_MEDIA_TYPE'
   | 'ERR_PAYLOAD_TYPE'
   | 'ERR_STATEMENT_INVALID'
   | 'ERR_PREDICATE_TYPE'
+  | 'ERR_SCHEMA'
+  | 'ERR_LINK_MISSING'
+  | 'ERR_LINK_UNVERIFIED'
+  | 'ERR_LINK_KIND'
   | 'ERR_ROOT_DIGEST_MISMATCH'
   | 'ERR_MODEL_MISMATCH'
-  | 'ERR_DIGEST_MISMATCH';
+  | 'ERR_DIGEST_MISMATCH'
+  | 'ERR_RECORD_ID_MISMATCH'
+  | 'ERR_BLOCK_MISMATCH';
 
 /** Code for an operation stopped by its AbortSignal. */
 export type AbortErrorCode = 'ERR_ABORTED';
