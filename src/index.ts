@@ -43,3 +43,17 @@ export { toJwsCompact, toJwsGeneral, verifyJws, JWS_ALGORITHMS } from './envelop
 export type { JwsAlgorithm, GeneralJws, FlattenedJws, SignJwsOptions, VerifyJwsOptions, VerifiedJws } from './envelope/jws.js';
 export { derToRawEcdsa, rawToDerEcdsa } from './lib/der.js';
 export { recordId, parseRecordId, JSON_CODEC } from './records/id.js';
+
+export { DirectoryStore, DEFAULT_STORE_DIR } from './store/directory.js';
+export type { DirectoryStoreOptions } from './store/directory.js';
+export { CarStore } from './store/car-store.js';
+export type { CarStoreOptions } from './store/car-store.js';
+export { openStore } from './store/open.js';
+export type { OpenStoreOptions } from './store/open.js';
+export { exportCar } from './store/car-export.js';
+export type { ExportCarOptions, ExportedCar, ByteSink } from './store/car-export.js';
+export { importCar } from './store/car-import.js';
+export type { ImportCarOptions, ImportedCar } from './store/car-import.js';
+export { decodeStoredRecord } from './store/decode.js';
+export { CAR_INDEX_TYPE, MAX_CAR_INDEX_BYTES } from './store/car-format.js';
+export type { StoredRecord, RecordStore, WritableRecordStore, RecordIdInput, EnvelopeInput, StoreLimits } from './store/types.js';
