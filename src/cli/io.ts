@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { fsError, InputError } from '../lib/errors.js';
+import { InputError } from '../lib/errors.js';
+import { readRegularFile } from '../lib/fs.js';
 import { importPublicKey, importSigner, type PublicKey, type Signer } from '../envelope/keys.js';
 import type { HashProgress } from '../digest/pool.js';
 
@@ -38,11 +38,7 @@ export function printJson(io: CliIo, value: unknown): void {
 
 /** Read a file for a command, mapping errors to stable codes. */
 export async function readInput(path: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    throw fsError(err, path, `read the ${what}`);
-  }
+  return readRegularFile(path, `read the ${what}`);
 }
 
 /** Load a public key file (PEM or JWK). */

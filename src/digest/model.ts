@@ -33,7 +33,8 @@ export interface HashModelOptions extends HashRunOptions {
   allowSymlinks?: boolean;
   /**
    * Hash only these files (relative names, as a signature lists them)
-   * instead of walking the directory.
+   * instead of walking the directory. Listed files that do not exist are
+   * left out of the result.
    */
   onlyFiles?: readonly string[];
   /** A pool to run on; by default one is made for this call and stopped after. */
@@ -273,6 +274,12 @@ async function planModel(
 
 async function planListedFiles(root: string, names: readonly string[], allowSymlinks: boolean): Promise<PlannedFile[]> {
   const unique = [...new Set(names)].sort(comparePosixPaths);
+  // The model itself must exist: only files inside it may be absent.
+  try {
+    await stat(root);
+  } catch (err) {
+    throw fsError(err, root, 'read the model');
+  }
   const out: PlannedFile[] = [];
   for (const name of unique) {
     assertContainedPath(name, 'file name');
@@ -286,6 +293,10 @@ async function planListedFiles(root: string, names: readonly string[], allowSyml
       }
     } catch (err) {
       if (err instanceof InputError) throw err;
+      // A listed file that is gone is left out, so a verifier reports it as
+      // missing (exit 1) instead of failing as unreadable input.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
       throw fsError(err, path, 'read');
     }
     if (!st.isFile()) throw notFileOrDir(path);

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { InputError } from './errors.js';
+import { fsError, InputError } from './errors.js';
 
 /**
  * Write `data` to `path` atomically: a temporary file in the same directory
@@ -24,5 +25,33 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
     await fh?.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
     throw new InputError('ERR_WRITE_FAILED', `cannot write ${path}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Read a whole regular file. Anything else (a directory, a FIFO, a device)
+ * is refused without blocking: a FIFO with no writer would hang a plain
+ * `readFile`, and `/dev/zero` would never end.
+ *
+ * @param path the file
+ * @param action what is being done, for messages (e.g. "read the signature")
+ * @returns the bytes
+ * @throws InputError `ERR_NOT_FOUND`, `ERR_NOT_A_FILE`, `ERR_UNREADABLE`
+ */
+export async function readRegularFile(path: string, action: string): Promise<Buffer> {
+  let fh;
+  try {
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw fsError(err, path, action);
+  }
+  try {
+    if (!(await fh.stat()).isFile()) throw new InputError('ERR_NOT_A_FILE', `${path}: not a regular file`);
+    return await fh.readFile();
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw fsError(err, path, action);
+  } finally {
+    await fh.close().catch(() => undefined);
   }
 }

@@ -139,6 +139,10 @@ export const model: Command = {
   async run(argv, io: CliIo) {
     const [sub, ...rest] = argv;
     const cmd = sub ? subcommands[sub] : undefined;
+    if (sub === '--help' || sub === '-h') {
+      io.stdout.write(`usage: provenant model <sign|verify> ...\n  sign    ${sign.summary}\n  verify  ${verify.summary}\n`);
+      return 0;
+    }
     if (!cmd) {
       throw new InputError('ERR_USAGE', `usage: provenant model <sign|verify> ...\n  sign    ${sign.summary}\n  verify  ${verify.summary}`);
     }

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { bytesEqual, toHex } from '../../lib/bytes.js';
-import { fsError, VerificationError } from '../../lib/errors.js';
+import { VerificationError } from '../../lib/errors.js';
+import { readRegularFile } from '../../lib/fs.js';
 import { parseJson } from '../../lib/json.js';
 import { hashModel, rootDigestOf, type HashModelOptions, type ModelManifest } from '../../digest/model.js';
 import type { PublicKey } from '../../envelope/keys.js';
@@ -56,11 +56,7 @@ export async function verifyModel(modelPath: string, options: VerifyModelOptions
   if (options.signature instanceof Uint8Array) bytes = new Uint8Array(options.signature);
   else {
     signaturePath = resolve(options.signature ?? (await defaultSignaturePath(modelPath)));
-    try {
-      bytes = await readFile(signaturePath);
-    } catch (err) {
-      throw fsError(err, signaturePath, 'read the signature');
-    }
+    bytes = await readRegularFile(signaturePath, 'read the signature');
   }
   const bundle = parseKeyBundle(bytes);
   if (bundle.hint !== undefined && bundle.hint !== omsKeyHint(options.key)) {
@@ -128,11 +124,19 @@ function compareResources(statement: ParsedOmsStatement, manifest: ModelManifest
   for (const name of actual.keys()) {
     if (!expected.has(name)) extra.add(fileOf(name, statement.method));
   }
-  // A file whose size changed shows up in shard mode as both missing and
-  // extra shards: report it once, as different.
+  // A file whose size changed shows up in shard mode as missing and/or extra
+  // shards (only extra when it grew by whole shards, only missing when it
+  // shrank by them) although the file is neither: report it once, as different.
+  const expectedFiles = new Set([...expected.keys()].map((n) => fileOf(n, statement.method)));
+  const actualFiles = new Set([...actual.keys()].map((n) => fileOf(n, statement.method)));
   for (const f of [...missing]) {
-    if (extra.has(f)) {
+    if (actualFiles.has(f)) {
       missing.delete(f);
+      changed.add(f);
+    }
+  }
+  for (const f of [...extra]) {
+    if (expectedFiles.has(f)) {
       extra.delete(f);
       changed.add(f);
     }
