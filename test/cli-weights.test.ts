@@ -125,6 +125,20 @@ describe.skipIf(!HAVE_DIST)('provenant CLI (dist/cli.js)', () => {
     expect(json).toMatchObject({ verified: true, method: 'shards', resources: 4 });
   });
 
+  it('hash of a signed model prints the root digest its signature records (model.sig is not hashed)', async () => {
+    const model = join(dir, 'model-root');
+    await mkdir(model, { recursive: true });
+    await writeFile(join(model, 'weights.bin'), Buffer.alloc(5000, 9));
+    const key = join(dir, 'root-key');
+    expect((await runCli(['keygen', '--out', key])).code).toBe(0);
+    expect((await runCli(['model', 'sign', model, '--key', key])).code).toBe(0);
+    const bundle = JSON.parse(await readFile(join(model, 'model.sig'), 'utf8'));
+    const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
+    const hashed = JSON.parse((await runCli(['hash', model, '--json'])).stdout);
+    expect(hashed.resources.map((r: { name: string }) => r.name)).toEqual(['weights.bin']);
+    expect(hashed.rootDigest).toBe(statement.subject[0].digest.sha256);
+  });
+
   it('hash --json prints {method, hashType, resources:[{name, algorithm, digest}], rootDigest}', async () => {
     const r = await runCli(['hash', model, '--json']);
     expect(r.code, r.stderr).toBe(0);

@@ -1,10 +1,12 @@
 import { resolve } from 'node:path';
+import { defaultSignaturePath } from '../../records/oms/sign-model.js';
 import { hashModel, manifestToJson, type SerializationMethod } from '../../digest/model.js';
 import { toHex } from '../../lib/bytes.js';
 import { InputError } from '../../lib/errors.js';
 import { interruptSignal, parseCommandArgs, positiveInt, printJson, progressBar, required, type Command } from '../io.js';
 
-const usage = 'provenant hash MODEL_PATH [--method files|shards] [--shard-size N] [--ignore PATH...] [--allow-symlinks] [--json]';
+const usage =
+  'provenant hash MODEL_PATH [--method files|shards] [--shard-size N] [--ignore PATH...] [--signature FILE] [--allow-symlinks] [--json]';
 
 /** Parse `--method`. */
 export function methodOf(value: string | undefined): SerializationMethod {
@@ -25,6 +27,7 @@ export const hash: Command = {
         method: { type: 'string' },
         'shard-size': { type: 'string' },
         ignore: { type: 'string', multiple: true },
+        signature: { type: 'string' },
         'allow-symlinks': { type: 'boolean' },
         json: { type: 'boolean' },
       },
@@ -38,7 +41,9 @@ export const hash: Command = {
       const manifest = await hashModel(modelPath, {
         method: methodOf(values.method),
         ...(shardSize ? { shardSize } : {}),
-        ignorePaths: (values.ignore ?? []).map((p) => resolve(p)),
+        // The signature file is never part of the model, as in `model sign`,
+        // so the root digest printed here is the one a signature records.
+        ignorePaths: [...(values.ignore ?? []).map((p) => resolve(p)), resolve(values.signature ?? (await defaultSignaturePath(modelPath)))],
         allowSymlinks: values['allow-symlinks'] ?? false,
         signal: interrupt.signal,
         ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
