@@ -57,3 +57,36 @@ export type { ImportCarOptions, ImportedCar } from './store/car-import.js';
 export { decodeStoredRecord } from './store/decode.js';
 export { CAR_INDEX_TYPE, MAX_CAR_INDEX_BYTES } from './store/car-format.js';
 export type { StoredRecord, RecordStore, WritableRecordStore, RecordIdInput, EnvelopeInput, StoreLimits } from './store/types.js';
+
+export { createRecord } from './records/create-record.js';
+export type { CreateRecordInput } from './records/create-record.js';
+export { openRecord } from './records/open-record.js';
+export type { OpenRecordOptions } from './records/open-record.js';
+export { validateStatement, checkStatementFields, sha256Subject, recordLinks, MAX_SUBJECTS } from './records/statement.js';
+export { collectChain, MAX_CHAIN_RECORDS } from './store/chain.js';
+export type { ValidateStatementOptions, ValidatedStatement } from './records/statement.js';
+export { PREDICATE_TYPES, RECORD_KINDS, PROVENANT_KINDS, kindOfPredicateType } from './records/kinds.js';
+export { resolveLinks } from './records/links.js';
+export type { ResolveLinksOptions } from './records/links.js';
+export { attestDataset } from './records/dataset.js';
+export type { AttestDatasetOptions, AttestedDataset } from './records/dataset.js';
+export { attestModel } from './records/model.js';
+export type { AttestModelOptions, AttestedModel, LinkedWeights } from './records/model.js';
+export { SchemaValidationError, validateSchema } from './records/schema/validate.js';
+export { PREDICATE_SCHEMAS } from './records/schema/registry.js';
+export { predicateJsonSchema, predicateSchemaId } from './records/schema/json-schema.js';
+export type { DatasetPredicate, DatasetFile } from './records/schema/dataset.js';
+export type { ModelPredicate, DigestedFile } from './records/schema/model.js';
+export type { Schema, FieldError } from './records/schema/types.js';
+export type {
+  Subject,
+  Statement,
+  PredicateMap,
+  RecordKind,
+  ProvenantKind,
+  StatementOf,
+  RecordSource,
+  CreatedRecord,
+  OpenedRecord,
+  AnyOpenedRecord,
+} from './records/types.js';

@@ -118,3 +118,31 @@ export function interruptSignal(): { signal: AbortSignal; dispose: () => void } 
     },
   };
 }
+
+/** Dispatch `provenant NOUN VERB ...` to a subcommand, with --help. */
+export async function runSubcommand(noun: string, subs: Record<string, Command>, argv: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  const cmd = sub ? subs[sub] : undefined;
+  if (!cmd) {
+    const lines = Object.entries(subs).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`);
+    if (sub === undefined || sub === '--help' || sub === '-h') {
+      io.stdout.write(`usage: provenant ${noun} <${Object.keys(subs).join('|')}> ...\n${lines.join('\n')}\n`);
+      return sub === undefined ? 2 : 0;
+    }
+    throw new InputError('ERR_USAGE', `unknown subcommand ${JSON.stringify(sub)}\nusage: provenant ${noun} <${Object.keys(subs).join('|')}> ...\n${lines.join('\n')}`);
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(`usage: ${cmd.usage}\n\n${cmd.summary}\n`);
+    return 0;
+  }
+  return cmd.run(rest, io);
+}
+
+/** Parse a non-negative integer flag. */
+export function positiveIntOrZero(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new InputError('ERR_USAGE', `${flag} expects a non-negative integer, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}

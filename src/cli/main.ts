@@ -2,9 +2,12 @@ import { ProvenantError } from '../lib/errors.js';
 import { hash } from './commands/hash.js';
 import { keygen } from './commands/keygen.js';
 import { model } from './commands/model.js';
+import { inspect } from './commands/inspect.js';
+import { store } from './commands/store.js';
+import { dataset } from './commands/dataset.js';
 import type { CliIo, Command } from './io.js';
 
-const commands: Record<string, Command> = { keygen, hash, model };
+const commands: Record<string, Command> = { keygen, hash, model, dataset, store, inspect };
 
 function help(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
@@ -30,7 +33,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     io.stderr.write(`provenant: unknown command ${JSON.stringify(name)}\n\n${help()}`);
     return 2;
   }
-  if (name !== 'model' && (rest.includes('--help') || rest.includes('-h'))) {
+  if (!['model', 'store', 'dataset', 'gov'].includes(name) && (rest.includes('--help') || rest.includes('-h'))) {
     io.stdout.write(`usage: ${cmd.usage}\n\n${cmd.summary}\n`);
     return 0;
   }

@@ -170,8 +170,11 @@ export class HashPool {
             mtimeMs: task.mtimeMs,
             control,
             chunkSize: this.chunkSize,
+            overlap: true,
           };
           inFlight++;
+          // Overlapped reads pay off only when some thread has no task to run.
+          message.overlap = inFlight + (order.length - next) < this.threads;
           (pool.run(message) as Promise<RangeResult>).then(
             (r) => {
               inFlight--;

@@ -12,6 +12,8 @@ export interface WorkerTask extends RangeTask {
   control: SharedArrayBuffer;
   /** Size of each read buffer. */
   chunkSize: number;
+  /** Overlap reading with hashing (when a core would otherwise idle). */
+  overlap: boolean;
 }
 
 let hasher: RangeHasher | undefined;
@@ -29,5 +31,6 @@ export default async function hashRangeTask(task: WorkerTask): Promise<RangeResu
       Atomics.add(control, 0, BigInt(n));
     },
     () => Atomics.load(control, 1) !== 0n,
+    task.overlap,
   );
 }

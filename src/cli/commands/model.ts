@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { toHex } from '../../lib/bytes.js';
-import { InputError, VerificationError } from '../../lib/errors.js';
+import { VerificationError } from '../../lib/errors.js';
+import { attest } from './model-attest.js';
 import { signModel } from '../../records/oms/sign-model.js';
 import { verifyModel } from '../../records/oms/verify-model.js';
 import { methodOf } from './hash.js';
@@ -13,6 +14,7 @@ import {
   printJson,
   progressBar,
   required,
+  runSubcommand,
   type CliIo,
   type Command,
 } from '../io.js';
@@ -131,25 +133,12 @@ const verify: Command = {
   },
 };
 
-const subcommands: Record<string, Command> = { sign, verify };
+const subcommands: Record<string, Command> = { sign, verify, attest };
 
 export const model: Command = {
-  summary: 'sign and verify model weights (OMS)',
-  usage: 'provenant model sign|verify ...',
+  summary: 'sign, verify and attest model weights (OMS signatures, model records)',
+  usage: 'provenant model sign|verify|attest ...',
   async run(argv, io: CliIo) {
-    const [sub, ...rest] = argv;
-    const cmd = sub ? subcommands[sub] : undefined;
-    if (sub === '--help' || sub === '-h') {
-      io.stdout.write(`usage: provenant model <sign|verify> ...\n  sign    ${sign.summary}\n  verify  ${verify.summary}\n`);
-      return 0;
-    }
-    if (!cmd) {
-      throw new InputError('ERR_USAGE', `usage: provenant model <sign|verify> ...\n  sign    ${sign.summary}\n  verify  ${verify.summary}`);
-    }
-    if (rest.includes('--help') || rest.includes('-h')) {
-      io.stdout.write(`usage: ${cmd.usage}\n\n${cmd.summary}\n`);
-      return 0;
-    }
-    return cmd.run(rest, io);
+    return runSubcommand('model', subcommands, argv, io);
   },
 };
