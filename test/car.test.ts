@@ -1,6 +1,6 @@
 /**
  * CAR export/import and the read-only CAR store (src/store/car-*.ts), in the
- * layout of docs/car-format.md: round trips, determinism, tampered and
+ * layout of docs/reference/car-format.md: round trips, determinism, tampered and
  * truncated CARs, and hand-built hostile CARs.
  */
 import { createHash } from 'node:crypto';

@@ -152,16 +152,19 @@ export class HashPool {
     const pool = this.getPool();
     // Largest first, so one big file does not start last and run alone.
     const order = tasks.map((_, i) => i).sort((a, b) => len(tasks[b]!) - len(tasks[a]!) || a - b);
-    const results = new Array<RangeResult>(tasks.length);
+    const results = new Array<RangeResult | undefined>(tasks.length).fill(undefined);
     const maxInFlight = this.threads * 2;
+    const stop = () => Atomics.store(counters, 1, 1n);
+    const stopped = () => Atomics.load(counters, 1) !== 0n;
     let next = 0;
-    let failed = false;
-    await new Promise<void>((resolve, reject) => {
+    let crash: unknown;
+    await new Promise<void>((resolve) => {
       let inFlight = 0;
       const pump = () => {
-        while (!failed && inFlight < maxInFlight && next < order.length && Atomics.load(counters, 1) === 0n) {
+        while (inFlight < maxInFlight && next < order.length && !stopped()) {
           const index = order[next++]!;
           const task = tasks[index]!;
+          inFlight++;
           const message: WorkerTask = {
             path: task.path,
             start: task.start,
@@ -170,45 +173,37 @@ export class HashPool {
             mtimeMs: task.mtimeMs,
             control,
             chunkSize: this.chunkSize,
-            overlap: true,
+            // Overlapped reads pay off only when some thread has no task to run.
+            overlap: inFlight + (order.length - next) < this.threads,
           };
-          inFlight++;
-          // Overlapped reads pay off only when some thread has no task to run.
-          message.overlap = inFlight + (order.length - next) < this.threads;
           (pool.run(message) as Promise<RangeResult>).then(
             (r) => {
-              inFlight--;
               results[index] = r;
-              if (!r.ok) {
-                failed = true;
-                // Ask running tasks to stop early; their results are not needed.
-                Atomics.store(counters, 1, 1n);
-              }
-              if (inFlight === 0 && (failed || next >= order.length || Atomics.load(counters, 1) !== 0n)) resolve();
-              else pump();
+              // On a failure, ask the running tasks to stop early: their results are not needed.
+              if (!r.ok) stop();
+              settle();
             },
             (err: unknown) => {
-              inFlight--;
-              failed = true;
-              Atomics.store(counters, 1, 1n);
-              if (inFlight === 0) reject(err);
+              crash ??= err;
+              stop();
+              settle();
             },
           );
         }
         if (inFlight === 0) resolve();
       };
+      const settle = () => {
+        inFlight--;
+        pump();
+      };
       pump();
     });
-    // Report the first real failure (not the "aborted" answers of siblings that were told to stop).
-    const real = results.find((r) => r && !r.ok && r.code !== 'ERR_ABORTED');
-    if (real) return [real];
-    if (results.some((r) => r && !r.ok) || results.length !== tasks.length || results.includes(undefined as never)) {
-      return [{ ok: false, code: 'ERR_ABORTED', message: 'hashing was aborted' }];
-    }
-    for (let i = 0; i < results.length; i++) {
-      if (!results[i]) return [{ ok: false, code: 'ERR_ABORTED', message: 'hashing was aborted' }];
-    }
-    return results;
+    if (crash !== undefined) throw crash;
+    // Report the first real failure, not the "aborted" answers of tasks that were told to stop.
+    const failure = results.find((r) => r && !r.ok && r.code !== 'ERR_ABORTED') ?? results.find((r) => r && !r.ok);
+    if (failure) return [failure];
+    if (results.some((r) => r === undefined)) return [{ ok: false, code: 'ERR_ABORTED', message: 'hashing was aborted' }];
+    return results as RangeResult[];
   }
 
   /** Stop the worker threads. The pool can be used again afterwards. */

@@ -29,7 +29,7 @@ export interface ByteSink {
 }
 
 /**
- * Export records as one CAR file (docs/car-format.md): the root is an index
+ * Export records as one CAR file (docs/reference/car-format.md): the root is an index
  * block listing each record id with its envelope block's CID; each record
  * contributes its payload block (CID = record id) and its envelope block
  * (the envelope bytes exactly as stored). Records are read through

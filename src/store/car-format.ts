@@ -1,4 +1,4 @@
-// The provenant CAR layout (docs/car-format.md): block identities and the
+// The provenant CAR layout (docs/reference/car-format.md): block identities and the
 // index block. Shared by export, import and CarStore.
 import { createHash } from 'node:crypto';
 import type { CID } from 'multiformats/cid';

@@ -20,7 +20,7 @@ export interface ImportedCar {
 }
 
 /**
- * Import a provenant CAR (docs/car-format.md) into a writable store. The
+ * Import a provenant CAR (docs/reference/car-format.md) into a writable store. The
  * whole CAR is checked before the first record is written: its structure
  * (see {@link CarStore.open}), every block against its CID, and every
  * envelope's payload against its record id. A CAR that fails any check

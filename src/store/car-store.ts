@@ -35,7 +35,7 @@ interface RangeReader {
 const MAX_HEADER_BYTES = 64 * 1024;
 
 /**
- * A provenant CAR file (docs/car-format.md) opened as a read-only
+ * A provenant CAR file (docs/reference/car-format.md) opened as a read-only
  * {@link RecordStore}. Opening reads the CAR's structure (not its block
  * contents) and checks it: CARv1, one root, the root is a valid index block
  * that hashes to its CID, every record's payload and envelope block present,
