@@ -1,17 +1,29 @@
 import { defineConfig } from 'tsup';
 
-// Three builds: the library (ESM + CJS + types), and two ESM-only entries that
+// Four builds: the library (ESM, and CJS, each with types), and two ESM-only entries that
 // must be separate files at run time: the hashing worker (loaded by path from
 // the pool, next to index.js) and the CLI (the package's bin).
 export default defineConfig([
   {
     entry: { index: 'src/index.ts' },
-    format: ['esm', 'cjs'],
+    format: ['esm'],
     dts: true,
     sourcemap: true,
     shims: true,
     target: 'node20',
     splitting: false,
+  },
+  {
+    entry: { index: 'src/index.ts' },
+    format: ['cjs'],
+    dts: true,
+    sourcemap: true,
+    shims: true,
+    target: 'node20',
+    splitting: false,
+    // @ipld/car's exports map offers only `import` for its subpaths, so
+    // `require` cannot reach them: the CJS build carries its own copy.
+    noExternal: [/^@ipld\/car/],
   },
   {
     entry: { 'hash-worker': 'src/digest/worker.ts' },

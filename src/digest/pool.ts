@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import Tinypool from 'tinypool';
+import { Tinypool } from 'tinypool';
 import { AbortError, InputError, throwIfAborted } from '../lib/errors.js';
 import { DEFAULT_CHUNK_SIZE, RangeHasher, type RangeResult, type RangeTask } from './range.js';
 import type { WorkerTask } from './worker.js';
