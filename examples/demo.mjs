@@ -37,8 +37,8 @@ function run(args, { expectExit = 0 } = {}) {
 
 console.log(`provenant demo in ${work}`);
 // 1. Keys: the model publisher and the dataset curator.
-run(['keygen', '--out', 'publisher.pem', '--alg', 'p384']);
-run(['keygen', '--out', 'curator.pem', '--alg', 'ed25519']);
+run(['keygen', '--out', 'publisher.pem', '--alg', 'p384', '--force']);
+run(['keygen', '--out', 'curator.pem', '--alg', 'ed25519', '--force']);
 // 2. Hash the weights (OMS serialization) and sign them (OMS v1.0 bundle).
 run(['hash', 'tiny-model', '--json']);
 run(['model', 'sign', 'tiny-model', '--key', 'publisher.pem']);

@@ -92,6 +92,18 @@ describe.skipIf(!HAVE_DIST)('provenant CLI (dist/cli.js)', () => {
     expect(statSync(key).mode & 0o077).toBe(0);
   });
 
+  it('keygen never replaces an existing key without --force', async () => {
+    const key = join(dir, 'kept');
+    expect((await runCli(['keygen', '--out', key])).code).toBe(0);
+    const before = await readFile(key, 'utf8');
+    const again = await runCli(['keygen', '--out', key]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('ERR_USAGE');
+    expect(await readFile(key, 'utf8')).toBe(before);
+    expect((await runCli(['keygen', '--out', key, '--force'])).code).toBe(0);
+    expect(await readFile(key, 'utf8')).not.toBe(before);
+  });
+
   it('keygen with an unknown --alg or without --out exits 2', async () => {
     expect((await runCli(['keygen', '--out', join(dir, 'x'), '--alg', 'rsa'])).code).toBe(2);
     expect((await runCli(['keygen'])).code).toBe(2);

@@ -177,9 +177,13 @@ function pathsOf(value: unknown, prefix: (string | number)[] = []): (string | nu
 
 type Mutation = { at: number; op: 'set' | 'delete' | 'add'; value: unknown; key: string };
 
-function mutate(original: Record<string, unknown>, mutations: readonly Mutation[]): unknown {
-  let root: unknown = structuredClone(original);
-  for (const m of mutations) {
+function mutate(start: Record<string, unknown>, mutations: readonly Mutation[]): unknown {
+  let root: unknown = structuredClone(start);
+  for (const original of mutations) {
+    // A fresh copy of the inserted value each time: fast-check may hand the
+    // same object to two mutations, and inserting it into itself would make
+    // a cycle (regression: a cyclic value overflowed pathsOf's stack).
+    const m = { ...original, value: structuredClone(original.value) };
     const paths = pathsOf(root);
     const path = paths[m.at % paths.length]!;
     if (path.length === 0) {

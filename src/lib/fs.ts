@@ -35,10 +35,11 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
  *
  * @param path the file
  * @param action what is being done, for messages (e.g. "read the signature")
+ * @param maxBytes refuse a larger file before reading any of it (default: no limit)
  * @returns the bytes
- * @throws InputError `ERR_NOT_FOUND`, `ERR_NOT_A_FILE`, `ERR_UNREADABLE`
+ * @throws InputError `ERR_NOT_FOUND`, `ERR_NOT_A_FILE`, `ERR_UNREADABLE`, `ERR_LIMIT_EXCEEDED`
  */
-export async function readRegularFile(path: string, action: string): Promise<Buffer> {
+export async function readRegularFile(path: string, action: string, maxBytes?: number): Promise<Buffer> {
   let fh;
   try {
     fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
@@ -46,7 +47,11 @@ export async function readRegularFile(path: string, action: string): Promise<Buf
     throw fsError(err, path, action);
   }
   try {
-    if (!(await fh.stat()).isFile()) throw new InputError('ERR_NOT_A_FILE', `${path}: not a regular file`);
+    const info = await fh.stat();
+    if (!info.isFile()) throw new InputError('ERR_NOT_A_FILE', `${path}: not a regular file`);
+    if (maxBytes !== undefined && info.size > maxBytes) {
+      throw new InputError('ERR_LIMIT_EXCEEDED', `${path} is ${info.size} bytes, above the limit of ${maxBytes}`);
+    }
     return await fh.readFile();
   } catch (err) {
     if (err instanceof InputError) throw err;

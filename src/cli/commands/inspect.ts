@@ -2,11 +2,12 @@ import { stat } from 'node:fs/promises';
 import { InputError } from '../../lib/errors.js';
 import { isObject, parseJson, type JsonValue } from '../../lib/json.js';
 import { parseEnvelope } from '../../envelope/parse.js';
-import type { ParsedEnvelope } from '../../envelope/types.js';
+import { MAX_ENVELOPE_BYTES, type ParsedEnvelope } from '../../envelope/types.js';
+import { readRegularFile } from '../../lib/fs.js';
 import { recordId } from '../../records/id.js';
 import { OMS_PREDICATE_TYPE } from '../../records/oms/statement.js';
 import { openStore } from '../../store/open.js';
-import { parseCommandArgs, printJson, readInput, required, type Command } from '../io.js';
+import { parseCommandArgs, printJson, required, type Command } from '../io.js';
 
 const PROVENANT_PREDICATE = /^https:\/\/provenant\.dev\/([a-z-]+)\/v1$/;
 
@@ -41,7 +42,8 @@ export function describeRecord(payload: Uint8Array): { kind: string; summary: st
 
 /** Read an envelope from a file: a DSSE envelope, or a Sigstore bundle holding one (e.g. OMS model.sig). */
 async function envelopeFromFile(path: string): Promise<ParsedEnvelope> {
-  const bytes = await readInput(path, 'record file');
+  // Refuse an oversized file before reading it (a huge file would otherwise be read whole first).
+  const bytes = await readRegularFile(path, 'read the record file', MAX_ENVELOPE_BYTES);
   const value = parseJson(bytes, path);
   if (isObject(value) && value.dsseEnvelope !== undefined) return parseEnvelope(value.dsseEnvelope);
   return parseEnvelope(value);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { ProvenantError, VerificationError } from '../../lib/errors.js';
 import type { PublicKey } from '../../envelope/keys.js';
+import { parseRecordId } from '../../records/id.js';
 import { attestModel } from '../../records/model.js';
 import { defaultSignaturePath } from '../../records/oms/sign-model.js';
 import { verifyModel, type VerifiedModel } from '../../records/oms/verify-model.js';
@@ -68,6 +69,8 @@ export const attest: Command = {
     const version = required(values.version, '--version V', usage);
     const signers = await Promise.all(required(values.key, '--key KEY', usage).map((k) => loadSigner(k)));
     const trusted = [...signers.map((s) => s.publicKey), ...(await Promise.all((values.trust ?? []).map((k) => loadPublicKey(k))))];
+    // A malformed id is bad usage (exit 2), not a failed verification.
+    for (const id of [...(values.dataset ?? []), ...(values.parent ?? [])]) parseRecordId(id);
     const weights = resolve(values.weights ?? (await defaultSignaturePath(modelPath)));
     const store = await openWritableStore(values.store);
     const progress = progressBar(io, 'verifying weights');
