@@ -24,7 +24,7 @@ export interface HashRunOptions {
 export interface HashPoolOptions {
   /** Worker threads; defaults to the number of cores. */
   threads?: number;
-  /** Size of each of a worker's two read buffers (bytes). Default 1 MiB, the fastest size measured by bench/hash.mjs on this machine class. */
+  /** Size of each of a worker's two read buffers (bytes). Default 4 MiB (see `DEFAULT_CHUNK_SIZE`). */
   chunkSize?: number;
   /**
    * Work below this many bytes in total is hashed on the calling thread,
