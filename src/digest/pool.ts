@@ -100,7 +100,7 @@ export class HashPool {
     const { signal, onProgress } = options;
     throwIfAborted(signal);
     const bytesTotal = tasks.reduce((n, t) => n + (t.end - t.start), 0);
-    const control = new SharedArrayBuffer(16);
+    const control = new SharedArrayBuffer(24);
     const counters = new BigInt64Array(control);
     const report = () => onProgress?.({ bytesDone: Number(Atomics.load(counters, 0)), bytesTotal });
     const onAbort = () => Atomics.store(counters, 1, 1n);
@@ -173,8 +173,7 @@ export class HashPool {
             mtimeMs: task.mtimeMs,
             control,
             chunkSize: this.chunkSize,
-            // Overlapped reads pay off only when some thread has no task to run.
-            overlap: inFlight + (order.length - next) < this.threads,
+            threads: this.threads,
           };
           (pool.run(message) as Promise<RangeResult>).then(
             (r) => {

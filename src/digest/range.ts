@@ -37,9 +37,13 @@ export type RangeResult =
   | { ok: false; code: 'ERR_FILE_CHANGED' | 'ERR_UNREADABLE' | 'ERR_NOT_FOUND' | 'ERR_ABORTED'; message: string };
 
 /**
- * Two reusable buffers per hasher: while one is hashed on this thread, the
- * next read fills the other on the libuv thread pool, so reading and hashing
- * overlap. Allocated once and kept for the life of the thread.
+ * Two reusable buffers per hasher, allocated once and kept for the life of
+ * the thread. Before hashing each chunk the hasher decides how to get the
+ * next one: when a core would otherwise idle (one large file, or the last
+ * task of a run), it starts reading the next chunk into the other buffer on
+ * the libuv pool, so reading and hashing overlap; when every core is
+ * hashing, a plain synchronous read of {@link SYNC_READ_SIZE} bytes costs
+ * less (no hand-off between threads) and stays in L2.
  */
 export class RangeHasher {
   private readonly buffers: [Buffer, Buffer];
@@ -54,16 +58,15 @@ export class RangeHasher {
    * @param task the file range and its expected size and mtime
    * @param onBytes called with each chunk's length after it is hashed
    * @param isCancelled polled between chunks; when true the hash stops
-   * @param overlap read the next chunk on the libuv pool while hashing this
-   *   one (default). Worth it only when a core would otherwise idle: with
-   *   every core hashing, plain synchronous reads into one buffer cost less.
+   * @param spareCore polled between chunks: true when a core is idle, so the
+   *   next read should overlap with hashing (default: always)
    * @returns the digest, or a coded failure; never throws for file problems
    */
   async hash(
     task: RangeTask,
     onBytes?: (n: number) => void,
     isCancelled?: () => boolean,
-    overlap = true,
+    spareCore: () => boolean = () => true,
   ): Promise<RangeResult> {
     let fh: FileHandle;
     try {
@@ -72,44 +75,41 @@ export class RangeHasher {
       const code = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'ERR_NOT_FOUND' : 'ERR_UNREADABLE';
       return { ok: false, code, message: `${task.path}: cannot open: ${(err as Error).message}` };
     }
+    let pending: Promise<{ bytesRead: number }> | null = null;
     try {
       const before = await fh.stat();
-      if (before.size !== task.size || before.mtimeMs !== task.mtimeMs) {
-        return changed(task);
-      }
+      if (before.size !== task.size || before.mtimeMs !== task.mtimeMs) return changed(task);
       const hash = createHash('sha256');
       const size = this.buffers[0].length;
+      const syncSize = Math.min(size, SYNC_READ_SIZE);
       let pos = task.start;
       let which = 0;
-      if (!overlap) {
-        const buf = this.buffers[0].subarray(0, Math.min(size, SYNC_READ_SIZE));
-        while (pos < task.end) {
-          const wanted = Math.min(buf.length, task.end - pos);
-          const n = readSync(fh.fd, buf, 0, wanted, pos);
-          if (n !== wanted) return changed(task);
-          hash.update(n === buf.length ? buf : buf.subarray(0, n));
-          pos += n;
-          onBytes?.(n);
-          if (isCancelled?.()) return { ok: false, code: 'ERR_ABORTED', message: 'hashing was aborted' };
+      let pendingLength = 0;
+      while (pos < task.end) {
+        const buffer = this.buffers[which]!;
+        let wanted: number;
+        let n: number;
+        if (pending) {
+          wanted = pendingLength;
+          n = (await pending).bytesRead;
+          pending = null;
+        } else {
+          wanted = Math.min(syncSize, task.end - pos);
+          n = readSync(fh.fd, buffer, 0, wanted, pos);
         }
-      }
-      let pending = pos < task.end ? fh.read(this.buffers[which]!, 0, Math.min(size, task.end - pos), pos) : null;
-      while (pending) {
-        const { bytesRead } = await pending;
-        const wanted = Math.min(size, task.end - pos);
-        if (bytesRead !== wanted) return changed(task);
-        const current = this.buffers[which]!;
-        pos += bytesRead;
-        which ^= 1;
-        // Start the next read before hashing this chunk: the read runs on the
-        // libuv pool while this thread hashes.
-        pending = pos < task.end ? fh.read(this.buffers[which]!, 0, Math.min(size, task.end - pos), pos) : null;
-        hash.update(bytesRead === current.length ? current : current.subarray(0, bytesRead));
-        onBytes?.(bytesRead);
-        if (isCancelled?.()) {
-          if (pending) await pending.catch(() => undefined);
-          return { ok: false, code: 'ERR_ABORTED', message: 'hashing was aborted' };
+        // A short read means the file shrank under us.
+        if (n !== wanted) return changed(task);
+        pos += n;
+        if (pos < task.end && spareCore()) {
+          // Start the next read into the other buffer; it runs on the libuv
+          // pool while this thread hashes the current one.
+          which ^= 1;
+          pendingLength = Math.min(size, task.end - pos);
+          pending = fh.read(this.buffers[which]!, 0, pendingLength, pos);
         }
+        hash.update(n === buffer.length ? buffer : buffer.subarray(0, n));
+        onBytes?.(n);
+        if (isCancelled?.()) return { ok: false, code: 'ERR_ABORTED', message: 'hashing was aborted' };
       }
       const after = await fh.stat();
       if (after.size !== task.size || after.mtimeMs !== task.mtimeMs) return changed(task);
@@ -118,6 +118,8 @@ export class RangeHasher {
     } catch (err) {
       return { ok: false, code: 'ERR_UNREADABLE', message: `${task.path}: cannot read: ${(err as Error).message}` };
     } finally {
+      // Never close the file (or reuse the buffer) under a read still in flight.
+      if (pending) await (pending as Promise<unknown>).catch(() => undefined);
       await fh.close().catch(() => undefined);
     }
   }

@@ -2,18 +2,19 @@
  * The hashing worker: one task is a file path and a byte range; the worker
  * reads into buffers it allocated once and answers with 32 bytes. Progress
  * and cancellation go through a small SharedArrayBuffer owned by the caller:
- * slot 0 counts bytes hashed, slot 1 is the cancel flag.
+ * slot 0 counts bytes hashed, slot 1 is the cancel flag, slot 2 counts the
+ * tasks running now (so a worker knows when a core is idle).
  */
 import { RangeHasher, type RangeResult, type RangeTask } from './range.js';
 
 /** The message one task carries into the worker. */
 export interface WorkerTask extends RangeTask {
-  /** BigInt64Array-backed counters: [bytesDone, cancelled]. */
+  /** BigInt64Array-backed counters: [bytesDone, cancelled, running]. */
   control: SharedArrayBuffer;
   /** Size of each read buffer. */
   chunkSize: number;
-  /** Overlap reading with hashing (when a core would otherwise idle). */
-  overlap: boolean;
+  /** Worker threads in the pool: fewer running tasks than this means a core is idle. */
+  threads: number;
 }
 
 let hasher: RangeHasher | undefined;
@@ -25,12 +26,18 @@ export default async function hashRangeTask(task: WorkerTask): Promise<RangeResu
     hasherChunkSize = task.chunkSize;
   }
   const control = new BigInt64Array(task.control);
-  return hasher.hash(
-    task,
-    (n) => {
-      Atomics.add(control, 0, BigInt(n));
-    },
-    () => Atomics.load(control, 1) !== 0n,
-    task.overlap,
-  );
+  const threads = BigInt(task.threads);
+  Atomics.add(control, 2, 1n);
+  try {
+    return await hasher.hash(
+      task,
+      (n) => {
+        Atomics.add(control, 0, BigInt(n));
+      },
+      () => Atomics.load(control, 1) !== 0n,
+      () => Atomics.load(control, 2) < threads,
+    );
+  } finally {
+    Atomics.sub(control, 2, 1n);
+  }
 }
