@@ -146,3 +146,18 @@ export function positiveIntOrZero(value: string | undefined, flag: string): numb
   }
   return Number(value);
 }
+
+/** Load each `--key` file as a signer (each one adds a signature). */
+export async function loadSigners(paths: readonly string[]): Promise<Signer[]> {
+  return Promise.all(paths.map((path) => loadSigner(path)));
+}
+
+/** The flags every command that writes a signed record to the store shares. */
+export const recordFlags = {
+  name: { type: 'string' },
+  version: { type: 'string' },
+  key: { type: 'string', short: 'k', multiple: true },
+  license: { type: 'string' },
+  store: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;

@@ -8,6 +8,7 @@ import { base64url, errors as joseErrors, flattenedVerify } from 'jose';
 import { decodeBase64, utf8 } from '../lib/bytes.js';
 import { derToRawEcdsa } from '../lib/der.js';
 import { InputError, VerificationError } from '../lib/errors.js';
+import { thresholdError } from './threshold.js';
 import { isObject, parseJson } from '../lib/json.js';
 import { verifySignature, type KeyAlgorithm, type PublicKey, type Signer } from './keys.js';
 import { MAX_ENVELOPE_BYTES, MAX_SIGNATURES, type EnvelopeLimits } from './types.js';
@@ -332,14 +333,7 @@ export async function verifyJws(jws: string | Uint8Array | GeneralJws | Flattene
     if (signedBy.size === 0 && rejections.length > 0 && rejections.every((r) => r === 'content-type')) {
       throw new VerificationError('ERR_PAYLOAD_TYPE', `no JWS signature has cty ${JSON.stringify(options.contentType)}`, { details });
     }
-    const code = signedBy.size === 0 && threshold === 1 ? 'ERR_SIGNATURE_INVALID' : 'ERR_THRESHOLD_NOT_MET';
-    throw new VerificationError(
-      code,
-      code === 'ERR_SIGNATURE_INVALID'
-        ? 'no JWS signature verifies with a trusted key'
-        : `${signedBy.size} of the required ${threshold} trusted keys signed the JWS`,
-      { details },
-    );
+    throw thresholdError(signedBy.size, threshold, 'no JWS signature verifies with a trusted key', 'the JWS', details);
   }
   return { payload, signedBy: [...signedBy] };
 }

@@ -1,4 +1,5 @@
 import { VerificationError } from '../lib/errors.js';
+import { thresholdError } from './threshold.js';
 import { verifySignature, type PublicKey } from './keys.js';
 import { pae } from './pae.js';
 import type { ParsedEnvelope } from './types.js';
@@ -59,13 +60,7 @@ export function verifyEnvelope(parsed: ParsedEnvelope, options: VerifyEnvelopeOp
     }
   }
   if (signedBy.size < threshold) {
-    const code = signedBy.size === 0 && threshold === 1 ? 'ERR_SIGNATURE_INVALID' : 'ERR_THRESHOLD_NOT_MET';
-    throw new VerificationError(
-      code,
-      code === 'ERR_SIGNATURE_INVALID'
-        ? 'no signature on the envelope verifies with a trusted key'
-        : `${signedBy.size} of the required ${threshold} trusted keys signed the envelope`,
-    );
+    throw thresholdError(signedBy.size, threshold, 'no signature on the envelope verifies with a trusted key', 'the envelope');
   }
   return { payload: parsed.payload, payloadType: parsed.payloadType, signedBy: [...signedBy] };
 }

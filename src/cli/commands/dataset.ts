@@ -4,11 +4,12 @@ import { attestDataset } from '../../records/dataset.js';
 import { openWritableStore } from './store.js';
 import {
   interruptSignal,
-  loadSigner,
+  loadSigners,
   parseCommandArgs,
   positiveIntOrZero,
   printJson,
   progressBar,
+  recordFlags,
   required,
   runSubcommand,
   type CliIo,
@@ -25,23 +26,17 @@ const attest: Command = {
     const { values, positionals } = parseCommandArgs(
       argv,
       {
-        name: { type: 'string' },
-        version: { type: 'string' },
-        key: { type: 'string', short: 'k', multiple: true },
-        license: { type: 'string' },
+        ...recordFlags,
         source: { type: 'string' },
         'record-count': { type: 'string' },
         ignore: { type: 'string', multiple: true },
-        store: { type: 'string' },
-        json: { type: 'boolean' },
       },
       attestUsage,
     );
     const path = required(positionals[0], 'PATH', attestUsage);
     const name = required(values.name, '--name N', attestUsage);
     const version = required(values.version, '--version V', attestUsage);
-    const keys = required(values.key, '--key KEY', attestUsage);
-    const signers = await Promise.all(keys.map((k) => loadSigner(k)));
+    const signers = await loadSigners(required(values.key, '--key KEY', attestUsage));
     const recordCount = positiveIntOrZero(values['record-count'], '--record-count');
     const store = await openWritableStore(values.store);
     const progress = progressBar(io, 'hashing');

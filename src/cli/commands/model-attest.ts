@@ -6,7 +6,7 @@ import { attestModel } from '../../records/model.js';
 import { defaultSignaturePath } from '../../records/oms/sign-model.js';
 import { verifyModel, type VerifiedModel } from '../../records/oms/verify-model.js';
 import { openWritableStore } from './store.js';
-import { interruptSignal, loadPublicKey, loadSigner, parseCommandArgs, printJson, progressBar, required, type Command } from '../io.js';
+import { interruptSignal, loadPublicKey, loadSigners, parseCommandArgs, printJson, progressBar, recordFlags, required, type Command } from '../io.js';
 
 const usage =
   'provenant model attest MODEL_PATH --name N --version V --key KEY [--key KEY...] [--weights model.sig] [--dataset ID...] [--parent ID...] ' +
@@ -48,26 +48,21 @@ export const attest: Command = {
     const { values, positionals } = parseCommandArgs(
       argv,
       {
-        name: { type: 'string' },
-        version: { type: 'string' },
-        key: { type: 'string', short: 'k', multiple: true },
+        ...recordFlags,
         weights: { type: 'string' },
         dataset: { type: 'string', multiple: true },
         parent: { type: 'string', multiple: true },
         card: { type: 'string' },
         'training-config': { type: 'string' },
-        license: { type: 'string' },
         format: { type: 'string' },
         trust: { type: 'string', multiple: true },
-        store: { type: 'string' },
-        json: { type: 'boolean' },
       },
       usage,
     );
     const modelPath = required(positionals[0], 'MODEL_PATH', usage);
     const name = required(values.name, '--name N', usage);
     const version = required(values.version, '--version V', usage);
-    const signers = await Promise.all(required(values.key, '--key KEY', usage).map((k) => loadSigner(k)));
+    const signers = await loadSigners(required(values.key, '--key KEY', usage));
     const trusted = [...signers.map((s) => s.publicKey), ...(await Promise.all((values.trust ?? []).map((k) => loadPublicKey(k))))];
     // A malformed id is bad usage (exit 2), not a failed verification.
     for (const id of [...(values.dataset ?? []), ...(values.parent ?? [])]) parseRecordId(id);
