@@ -21,9 +21,10 @@ export default defineConfig([
     shims: true,
     target: 'node20',
     splitting: false,
-    // @ipld/car's exports map offers only `import` for its subpaths, so
-    // `require` cannot reach them: the CJS build carries its own copy.
-    noExternal: [/^@ipld\/car/],
+    // @ipld/car's exports map offers only `import` for its subpaths, and
+    // cborg (compact output receipts) is ESM-only, so `require` cannot reach
+    // them: the CJS build carries its own copy.
+    noExternal: [/^@ipld\/car/, /^cborg/],
   },
   {
     entry: { 'hash-worker': 'src/digest/worker.ts' },

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Write docs/schema/<kind>.v1.schema.json from the TypeScript schema objects
-// the validator uses (src/records/schema/), so the published JSON Schemas
+// Write docs/schema/<kind>.v1.schema.json (and policy.v1.schema.json) from the
+// TypeScript schema objects the validators use (src/records/schema/,
+// src/verify/policy-schema.ts), so the published JSON Schemas
 // cannot drift from what provenant enforces. test/schema.test.ts fails when
 // they do.
 //
@@ -25,19 +26,25 @@ try {
   process.exit(2);
 }
 
-const built = await esbuild.build({
-  entryPoints: [join(root, 'src/records/schema/json-schema.ts')],
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  write: false,
-  logLevel: 'error',
-});
-const code = built.outputFiles[0].text;
-const mod = await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
+async function load(entry) {
+  const built = await esbuild.build({
+    entryPoints: [join(root, entry)],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    write: false,
+    logLevel: 'error',
+  });
+  const code = built.outputFiles[0].text;
+  return import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
+}
+const mod = await load('src/records/schema/json-schema.ts');
+// The trust policy's schema (src/verify/policy-schema.ts), which parsePolicy validates with.
+const policy = await load('src/verify/policy-schema.ts');
 
 await mkdir(outDir, { recursive: true });
 const expected = new Map(mod.SCHEMA_KINDS.map((kind) => [mod.predicateSchemaFileName(kind), mod.predicateJsonSchemaText(kind)]));
+expected.set(policy.POLICY_SCHEMA_FILE, policy.policyJsonSchemaText());
 let stale = 0;
 for (const [name, text] of expected) {
   const path = join(outDir, name);

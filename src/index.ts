@@ -77,6 +77,50 @@ export { PREDICATE_SCHEMAS } from './records/schema/registry.js';
 export { predicateJsonSchema, predicateSchemaId } from './records/schema/json-schema.js';
 export type { DatasetPredicate, DatasetFile } from './records/schema/dataset.js';
 export type { ModelPredicate, DigestedFile } from './records/schema/model.js';
+export type {
+  OutputPredicate,
+  OutputBatchPredicate,
+  OutputLeaf,
+  OutputParameters,
+  ParameterValue,
+  PromptDigest,
+  BatchWindow,
+} from './records/schema/output.js';
+export { MAX_BATCH_SIZE, MAX_OUTPUT_PARAMETERS, MERKLE_TREE_ALG, OUTPUT_LEAF_TYPE } from './records/schema/output.js';
+
+export { createOutputSigner } from './outputs/signer.js';
+export type { OutputSignerOptions, SingleOutputSigner, BatchOutputSigner } from './outputs/signer.js';
+export type { OutputInput } from './outputs/prepare.js';
+export type { BatchOptions } from './outputs/batch.js';
+export { DEFAULT_BATCH_ITEMS, DEFAULT_BATCH_DELAY_MS } from './outputs/batch.js';
+export type { SignedOutput } from './outputs/output-record.js';
+export { checkParameters, checkLimits, ParameterLimitError } from './outputs/parameters.js';
+export type { ParameterLimit, ParameterBreach } from './outputs/parameters.js';
+export { promptDigest, promptKeyId, matchesPromptDigest, importPromptKey, MIN_PROMPT_SECRET_BYTES } from './outputs/prompt.js';
+export type { PromptKey } from './outputs/prompt.js';
+export { parseOutputLeaf, MAX_LEAF_BYTES } from './outputs/leaf.js';
+export {
+  encodeReceipt,
+  decodeReceipt,
+  receiptToJson,
+  RECEIPT_TYPE,
+  RECEIPT_CBOR_VERSION,
+  MAX_RECEIPT_BYTES,
+  MAX_PROOF_HASHES,
+} from './outputs/receipt.js';
+export type { OutputReceipt, OutputReceiptJson, ReceiptFormat, EncodeReceiptOptions } from './outputs/receipt.js';
+export { verifyOutputReceipt, verifyOutputRecord, outputOrigin } from './outputs/verify.js';
+export type { VerifyOutputOptions, VerifyOutputReceiptOptions, VerifiedOutput, OutputOrigin } from './outputs/verify.js';
+export {
+  merkleLeafHash,
+  merkleNodeHash,
+  merkleRoot,
+  rootFromInclusionProof,
+  verifyInclusion,
+  MerkleTree,
+  MerkleTreeBuilder,
+  EMPTY_TREE_HASH,
+} from './outputs/merkle.js';
 export type { Schema, FieldError } from './records/schema/types.js';
 export type {
   Subject,
@@ -90,3 +134,47 @@ export type {
   OpenedRecord,
   AnyOpenedRecord,
 } from './records/types.js';
+
+export { verifyChain } from './verify/chain.js';
+export type { VerifyTarget, VerifyChainOptions } from './verify/chain.js';
+export { loadPolicy, parsePolicy, policyFromKeys, parseDuration, PolicyError, MAX_POLICY_BYTES, DEFAULT_POLICY_ALGORITHMS } from './verify/policy.js';
+export type { TrustPolicy, PolicyRole, KindRule, ParsePolicyOptions, PolicyFromKeysOptions } from './verify/policy.js';
+export { policyJsonSchema, POLICY_SCHEMA_ID } from './verify/policy-schema.js';
+export { formatReportText, reportToSarif, CHECK_NAMES, SARIF_VERSION } from './verify/report.js';
+export type { VerifyReport, VerifyCheck, ChainRecord, ChainLink, CheckName } from './verify/report.js';
+export type { GovernanceVerifier, RecordVerifier, WalkedRecord, VerifyContext, PluginCheck, ApprovalResult, Revocation } from './verify/governance.js';
+
+export { createElectorate, loadElectorate, electorateMembers, memberKey, memberOfKey, MAX_ELECTORATE_VERSIONS } from './governance/electorate.js';
+export type { Member, VerifiedElectorate, ElectorateMemberInput, CreateElectorateInput, CreatedElectorate } from './governance/electorate.js';
+export { createProposal, proposalProblems, requireMemberSigner, windowOf, DEFAULT_CHOICES } from './governance/proposal.js';
+export type { CreateProposalInput } from './governance/proposal.js';
+export { castBallot, ballotProblem, compareBallots } from './governance/ballot.js';
+export type { CastBallotInput } from './governance/ballot.js';
+export { computeOutcome, tallyProposal, createDecision, decisionPredicate, verifyDecision, approvalProblem } from './governance/decision.js';
+export type { ComputedOutcome, ProposalTally, GovernanceOptions, DecisionVerification, RejectionReason } from './governance/decision.js';
+export { GovernanceIndex, GOVERNANCE_KINDS } from './governance/index-store.js';
+export type { GovernanceKind } from './governance/index-store.js';
+export { governanceLog } from './governance/log.js';
+export type { LogEntry, LogBallot, LogDecision } from './governance/log.js';
+export { readRecord, readStored, asProblem, formatTime } from './governance/read.js';
+export type { ReadRecord, AnyReadRecord, GovernanceProblem } from './governance/read.js';
+export { tallyVotes, isValidChoice, voteContribution, VOTING_METHODS } from './governance/tally.js';
+export type { VotingMethod, Vote, Tally } from './governance/tally.js';
+export { checkRotation, signingPrincipals, assertSignerSet } from './governance/rotation.js';
+export type { Principal, SignerSet, RotationSignature, RotationCheck, RotationCode } from './governance/rotation.js';
+export { olpcCanonicalJson, parseTufRoot, tufRootSignerSet, verifyTufRootUpdate, verifyTufRootChain } from './governance/tuf.js';
+export type { TufKey, TufRoot, TufRootUpdateCode, TufVerifyOptions, TufRootUpdateResult, TufRootChainResult } from './governance/tuf.js';
+export { recordSubject, electorateSubject, MAX_CHOICE_BYTES } from './records/governance-kinds.js';
+export { GOVERNANCE_METHODS, PROPOSAL_ACTIONS, REJECTION_REASONS, MAX_MEMBERS, MAX_DECISION_BALLOTS, MAX_CHOICES } from './records/schema/governance.js';
+export type {
+  ElectoratePredicate,
+  ElectorateMember,
+  MemberKey,
+  VotingRules,
+  ProposalPredicate,
+  ProposalAction,
+  ParameterSetting,
+  BallotPredicate,
+  DecisionPredicate,
+  DecisionTally,
+} from './records/schema/governance.js';

@@ -23,6 +23,7 @@ import {
   predicateSchemaId,
   SCHEMA_KINDS,
 } from '../src/records/schema/json-schema.js';
+import { GOVERNANCE_METHODS, PROPOSAL_ACTIONS, REJECTION_REASONS } from '../src/records/schema/governance.js';
 import { PREDICATE_SCHEMAS, type SchemaKind } from '../src/records/schema/registry.js';
 import type { Schema } from '../src/records/schema/types.js';
 import { checkSchema, FieldErrors, MAX_FIELD_ERRORS, propertyPath, SchemaValidationError, validateSchema } from '../src/records/schema/validate.js';
@@ -123,7 +124,103 @@ const validModel = fc.record(
   { requiredKeys: ['name', 'version', 'weights'] },
 );
 
-const VALID: Record<SchemaKind, fc.Arbitrary<Record<string, unknown>>> = { dataset: validDataset, model: validModel };
+const fraction = fc.double({ min: 0, max: 1, noNaN: true });
+const time = fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
+const b64url = fc.stringMatching(/^[A-Za-z0-9_-]{1,60}$/);
+const method = fc.constantFrom(...GOVERNANCE_METHODS);
+const validElectorate = fc.record(
+  {
+    name: tokenText,
+    version: fc.integer({ min: 1, max: 1_000_000 }),
+    previous: recordIdText,
+    members: fc.array(
+      fc.record(
+        {
+          id: tokenText,
+          name: text(20),
+          keys: fc.array(fc.record({ kty: fc.constantFrom('OKP', 'EC'), crv: fc.constantFrom('Ed25519', 'P-256', 'P-384', 'P-521'), x: b64url, y: b64url }, { requiredKeys: ['kty', 'crv', 'x'] }), { minLength: 1, maxLength: 2 }),
+          weight: fc.double({ min: 0, max: 1e12, noNaN: true }),
+          roles: fc.uniqueArray(tokenText, { maxLength: 3 }),
+        },
+        { requiredKeys: ['id', 'keys', 'weight', 'roles'] },
+      ),
+      { minLength: 1, maxLength: 3 },
+    ),
+    threshold: fc.integer({ min: 1, max: 1000 }),
+    rules: fc.record({ method, quorum: fraction, threshold: fraction, proposers: fc.uniqueArray(tokenText, { maxLength: 3 }) }, { requiredKeys: ['method', 'quorum', 'threshold'] }),
+    created: time,
+  },
+  { requiredKeys: ['name', 'version', 'members', 'threshold', 'rules'] },
+);
+const validProposal = fc.record(
+  {
+    electorate: recordIdText,
+    proposer: tokenText,
+    action: fc.constantFrom(...PROPOSAL_ACTIONS),
+    title: text(40),
+    rationale: fc.string({ minLength: 1, maxLength: 80 }),
+    targets: fc.uniqueArray(recordIdText, { minLength: 1, maxLength: 3 }),
+    parameter: fc.record({ name: tokenText, max: fc.double({ noNaN: true, noDefaultInfinity: true }), min: fc.double({ noNaN: true, noDefaultInfinity: true }), equals: text(20) }, { requiredKeys: ['name'] }),
+    measure: text(40),
+    method,
+    choices: fc.uniqueArray(text(10), { minLength: 2, maxLength: 5 }),
+    approve: fc.integer({ min: 1, max: 32 }),
+    abstain: fc.integer({ min: 1, max: 32 }),
+    quorum: fraction,
+    threshold: fraction,
+    opens: time,
+    closes: time,
+  },
+  { requiredKeys: ['electorate', 'proposer', 'action', 'title', 'rationale', 'method', 'choices', 'approve', 'quorum', 'threshold', 'opens', 'closes'] },
+);
+const validBallot = fc.record(
+  { proposal: recordIdText, electorate: recordIdText, voter: tokenText, choice: fc.jsonValue({ maxDepth: 2 }), cast: time, reason: text(30) },
+  { requiredKeys: ['proposal', 'electorate', 'voter', 'choice', 'cast'] },
+);
+const validDecision = fc.record(
+  {
+    proposal: recordIdText,
+    electorate: recordIdText,
+    ballots: fc.uniqueArray(recordIdText, { maxLength: 4 }),
+    tally: fc.record({
+      method,
+      scores: fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { maxLength: 5 }),
+      scoresTotal: fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }),
+      totalWeight: fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }),
+      voters: fc.integer({ min: 0, max: 10_000 }),
+    }),
+    quorumMet: fc.boolean(),
+    outcome: fc.constantFrom('approved', 'rejected'),
+    reason: fc.constantFrom(...REJECTION_REASONS),
+    decided: time,
+  },
+  { requiredKeys: ['proposal', 'electorate', 'ballots', 'tally', 'quorumMet', 'outcome', 'decided'] },
+);
+
+const mediaType = fc.constantFrom('text/plain', 'text/plain; charset=utf-8', 'image/png', 'application/vnd.example+json;v="1 2"');
+const parameterValue = fc.oneof(text(20), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean());
+const validOutput = fc.record(
+  {
+    model: recordIdText,
+    created: time,
+    mediaType,
+    size,
+    parameters: fc.dictionary(tokenText, parameterValue, { maxKeys: 4 }),
+    promptDigest: fc.record({ alg: fc.constant('hmac-sha256'), keyId: fc.stringMatching(/^[0-9a-f]{16}$/), digest: hex64 }),
+  },
+  { requiredKeys: ['model', 'created', 'mediaType', 'size', 'parameters'] },
+);
+const validOutputBatch = fc.record({
+  model: recordIdText,
+  created: time,
+  count: fc.integer({ min: 1, max: 2 ** 24 }),
+  treeAlg: fc.constant('rfc6962-sha256'),
+  leafType: fc.constant('https://provenant.dev/output-leaf/v1'),
+  window: fc.record({ start: time, end: time }),
+});
+const OUTPUT_VALID = { output: validOutput, 'output-batch': validOutputBatch };
+const GOVERNANCE_VALID = { electorate: validElectorate, proposal: validProposal, ballot: validBallot, decision: validDecision };
+const VALID: Record<SchemaKind, fc.Arbitrary<Record<string, unknown>>> = { dataset: validDataset, model: validModel, ...GOVERNANCE_VALID, ...OUTPUT_VALID };
 
 /** Values chosen to break things: wrong types, edge numbers, hostile strings. */
 const hostileValue: fc.Arbitrary<unknown> = fc.oneof(

@@ -5,9 +5,11 @@ import { model } from './commands/model.js';
 import { inspect } from './commands/inspect.js';
 import { store } from './commands/store.js';
 import { dataset } from './commands/dataset.js';
+import { gov, log } from './commands/gov.js';
+import { verify } from './commands/verify.js';
 import type { CliIo, Command } from './io.js';
 
-const commands: Record<string, Command> = { keygen, hash, model, dataset, store, inspect };
+const commands: Record<string, Command> = { keygen, hash, model, dataset, store, inspect, gov, log, verify };
 
 function help(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);

@@ -7,6 +7,8 @@ import type { DatasetPredicate } from './schema/dataset.js';
 import type { ModelPredicate } from './schema/model.js';
 import { PREDICATE_SCHEMAS } from './schema/registry.js';
 import type { Schema } from './schema/types.js';
+import { GOVERNANCE_KIND_RULES } from './governance-kinds.js';
+import { OUTPUT_KIND_RULES } from './output-kinds.js';
 import type { FieldErrors } from './schema/validate.js';
 import type { PredicateMap, ProvenantKind, RecordKind, Statement } from './types.js';
 
@@ -18,6 +20,12 @@ export const PREDICATE_TYPES: { readonly [K in RecordKind]: string } = {
   weights: OMS_PREDICATE_TYPE,
   dataset: `${PROVENANT_PREDICATE_PREFIX}dataset/v1`,
   model: `${PROVENANT_PREDICATE_PREFIX}model/v1`,
+  electorate: `${PROVENANT_PREDICATE_PREFIX}electorate/v1`,
+  proposal: `${PROVENANT_PREDICATE_PREFIX}proposal/v1`,
+  ballot: `${PROVENANT_PREDICATE_PREFIX}ballot/v1`,
+  decision: `${PROVENANT_PREDICATE_PREFIX}decision/v1`,
+  output: `${PROVENANT_PREDICATE_PREFIX}output/v1`,
+  'output-batch': `${PROVENANT_PREDICATE_PREFIX}output-batch/v1`,
 };
 
 /** Every record kind, in a stable order. */
@@ -123,6 +131,8 @@ const modelRules: KindRules<'model'> = {
 export const KIND_RULES: { readonly [K in ProvenantKind]: KindRules<K> } = {
   dataset: datasetRules,
   model: modelRules,
+  ...GOVERNANCE_KIND_RULES,
+  ...OUTPUT_KIND_RULES,
 };
 
 /** The provenant kinds, in a stable order. */

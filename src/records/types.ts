@@ -2,7 +2,9 @@ import type { CID } from 'multiformats/cid';
 import type { Envelope } from '../envelope/types.js';
 import type { OmsStatement, STATEMENT_TYPE } from './oms/statement.js';
 import type { DatasetPredicate } from './schema/dataset.js';
+import type { BallotPredicate, DecisionPredicate, ElectoratePredicate, ProposalPredicate } from './schema/governance.js';
 import type { ModelPredicate } from './schema/model.js';
+import type { OutputBatchPredicate, OutputPredicate } from './schema/output.js';
 
 /**
  * An in-toto ResourceDescriptor as a statement subject. provenant writes only
@@ -38,6 +40,12 @@ export interface PredicateMap {
   weights: OmsStatement['predicate'];
   dataset: DatasetPredicate;
   model: ModelPredicate;
+  electorate: ElectoratePredicate;
+  proposal: ProposalPredicate;
+  ballot: BallotPredicate;
+  decision: DecisionPredicate;
+  output: OutputPredicate;
+  'output-batch': OutputBatchPredicate;
 }
 
 /** Every kind of record provenant reads. */

@@ -1,5 +1,7 @@
 import { datasetPredicateSchema } from './dataset.js';
+import { ballotPredicateSchema, decisionPredicateSchema, electoratePredicateSchema, proposalPredicateSchema } from './governance.js';
 import { modelPredicateSchema } from './model.js';
+import { outputBatchPredicateSchema, outputPredicateSchema } from './output.js';
 import type { Schema } from './types.js';
 
 /**
@@ -9,6 +11,12 @@ import type { Schema } from './types.js';
 export const PREDICATE_SCHEMAS = {
   dataset: datasetPredicateSchema,
   model: modelPredicateSchema,
+  electorate: electoratePredicateSchema,
+  proposal: proposalPredicateSchema,
+  ballot: ballotPredicateSchema,
+  decision: decisionPredicateSchema,
+  output: outputPredicateSchema,
+  'output-batch': outputBatchPredicateSchema,
 } as const satisfies { readonly [kind: string]: Schema };
 
 /** A kind that has a published predicate schema. */

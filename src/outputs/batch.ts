@@ -1,0 +1,170 @@
+import type { Signer } from '../envelope/keys.js';
+import { toHex } from '../lib/bytes.js';
+import { InputError } from '../lib/errors.js';
+import { createRecord } from '../records/create-record.js';
+import {
+  BATCH_SUBJECT_NAME,
+  MAX_BATCH_SIZE,
+  MERKLE_TREE_ALG,
+  OUTPUT_LEAF_TYPE,
+  type OutputBatchPredicate,
+} from '../records/schema/output.js';
+import type { CreatedRecord } from '../records/types.js';
+import type { WritableRecordStore } from '../store/types.js';
+import { outputLeafJson } from './leaf.js';
+import { MerkleTreeBuilder } from './merkle.js';
+import { isoTime, prepareOutput, type OutputContext, type OutputInput } from './prepare.js';
+import { BatchReceipt, type OutputReceipt } from './receipt.js';
+import { sha256 } from './sha256.js';
+
+/** When a batch closes: at `maxItems` outputs or `maxDelayMs` after its first, whichever comes first. */
+export interface BatchOptions {
+  /** Most outputs in one batch (default 1024; at most 2^24). */
+  maxItems?: number;
+  /** Longest an output waits for its batch to close, in milliseconds (default 10). */
+  maxDelayMs?: number;
+}
+
+/** Default `maxItems`. */
+export const DEFAULT_BATCH_ITEMS = 1024;
+/** Default `maxDelayMs`. */
+export const DEFAULT_BATCH_DELAY_MS = 10;
+
+interface OpenBatch {
+  readonly tree: MerkleTreeBuilder;
+  readonly leaves: Uint8Array[];
+  readonly resolves: ((receipt: OutputReceipt) => void)[];
+  readonly rejects: ((err: unknown) => void)[];
+  first: number;
+  last: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** @internal The batching engine behind `createOutputSigner({ batch })`. */
+export class BatchEngine {
+  readonly #context: OutputContext;
+  readonly #signers: readonly Signer[];
+  readonly #store: Pick<WritableRecordStore, 'put'> | undefined;
+  readonly #maxItems: number;
+  readonly #maxDelayMs: number;
+  readonly #signing = new Set<Promise<void>>();
+  #open: OpenBatch | undefined;
+  #closed = false;
+
+  constructor(context: OutputContext, signers: readonly Signer[], store: Pick<WritableRecordStore, 'put'> | undefined, options: BatchOptions) {
+    const maxItems = options.maxItems ?? DEFAULT_BATCH_ITEMS;
+    const maxDelayMs = options.maxDelayMs ?? DEFAULT_BATCH_DELAY_MS;
+    if (!Number.isSafeInteger(maxItems) || maxItems < 1 || maxItems > MAX_BATCH_SIZE) {
+      throw new RangeError(`"batch.maxItems" expected an integer in [1, ${MAX_BATCH_SIZE}], got ${maxItems}`);
+    }
+    if (typeof maxDelayMs !== 'number' || !(maxDelayMs >= 0) || maxDelayMs > 2 ** 31 - 1) {
+      throw new RangeError(`"batch.maxDelayMs" expected milliseconds in [0, 2^31), got ${maxDelayMs}`);
+    }
+    this.#context = context;
+    this.#signers = signers;
+    this.#store = store;
+    this.#maxItems = maxItems;
+    this.#maxDelayMs = maxDelayMs;
+  }
+
+  /** Outputs waiting for their batch to close. */
+  get pending(): number {
+    return this.#open?.leaves.length ?? 0;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  sign(input: OutputInput): Promise<OutputReceipt> {
+    if (this.#closed) return Promise.reject(new InputError('ERR_CLOSED', 'the output signer is closed: sign() after close()'));
+    let leafBytes: Uint8Array;
+    let leafHash: Uint8Array;
+    let createdMs: number;
+    try {
+      createdMs = this.#context.now();
+      const claims = prepareOutput(input, this.#context, createdMs);
+      const json = outputLeafJson(claims);
+      // 0x00 || leaf in one buffer: hashed as the RFC 6962 leaf, and its tail is the leaf bytes.
+      const length = Buffer.byteLength(json, 'utf8');
+      const buffer = Buffer.allocUnsafe(length + 1);
+      buffer[0] = 0;
+      buffer.write(json, 1, 'utf8');
+      leafHash = sha256(buffer);
+      leafBytes = new Uint8Array(buffer.buffer, buffer.byteOffset + 1, length);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    let batch = this.#open;
+    if (batch === undefined) {
+      batch = { tree: new MerkleTreeBuilder(), leaves: [], resolves: [], rejects: [], first: createdMs, last: createdMs, timer: undefined };
+      this.#open = batch;
+      const opened = batch;
+      // Not unref'd: a process must not exit with outputs whose receipts are still owed.
+      batch.timer = setTimeout(() => {
+        if (this.#open === opened) this.#closeOpen();
+      }, this.#maxDelayMs);
+    }
+    batch.tree.append(leafHash);
+    batch.leaves.push(leafBytes);
+    if (createdMs < batch.first) batch.first = createdMs;
+    if (createdMs > batch.last) batch.last = createdMs;
+    const promise = new Promise<OutputReceipt>((resolve, reject) => {
+      batch.resolves.push(resolve);
+      batch.rejects.push(reject);
+    });
+    if (batch.leaves.length >= this.#maxItems) this.#closeOpen();
+    return promise;
+  }
+
+  /** Close the open batch (if any) and start signing it. */
+  #closeOpen(): void {
+    const batch = this.#open;
+    if (batch === undefined) return;
+    this.#open = undefined;
+    clearTimeout(batch.timer);
+    const signing = this.#signBatch(batch).finally(() => this.#signing.delete(signing));
+    this.#signing.add(signing);
+  }
+
+  async #signBatch(batch: OpenBatch): Promise<void> {
+    try {
+      const tree = batch.tree.finish();
+      const size = tree.size;
+      const predicate: OutputBatchPredicate = {
+        model: this.#context.model,
+        created: isoTime(this.#context.now()),
+        count: size,
+        treeAlg: MERKLE_TREE_ALG,
+        leafType: OUTPUT_LEAF_TYPE,
+        window: { start: new Date(batch.first).toISOString(), end: new Date(batch.last).toISOString() },
+      };
+      const record: CreatedRecord<'output-batch'> = await createRecord({
+        kind: 'output-batch',
+        subject: [{ name: BATCH_SUBJECT_NAME, digest: { sha256: toHex(tree.root) } }],
+        predicate,
+        signers: this.#signers,
+      });
+      if (this.#store) await this.#store.put(record.envelopeBytes);
+      const { id, envelope } = record;
+      const { leaves, resolves } = batch;
+      for (let i = 0; i < size; i++) resolves[i]!(new BatchReceipt(id, i, size, leaves[i]!, tree.proof(i), envelope));
+    } catch (err) {
+      // Every output of the batch learns that it has no receipt; none is lost silently.
+      // (Rejecting an already-resolved promise does nothing.)
+      for (const reject of batch.rejects) reject(err);
+    }
+  }
+
+  /** Close the open batch now and wait until every batch started so far has settled. */
+  async flush(): Promise<void> {
+    this.#closeOpen();
+    await Promise.allSettled([...this.#signing]);
+  }
+
+  /** Refuse new outputs, then flush. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.flush();
+  }
+}
