@@ -20,6 +20,14 @@ const commands = [
   ['store', 'export'],
   ['store', 'import'],
   ['inspect'],
+  ['gov', 'electorate', 'create'],
+  ['gov', 'electorate', 'amend'],
+  ['gov', 'cosign'],
+  ['gov', 'propose'],
+  ['gov', 'vote'],
+  ['gov', 'tally'],
+  ['gov', 'show'],
+  ['log'],
 ];
 
 describe('docs/reference/cli.md', () => {

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
-import { InputError } from '../../lib/errors.js';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { fsError, InputError } from '../../lib/errors.js';
 import { writeFileAtomic } from '../../lib/fs.js';
 import { generateKeyPair, importPublicKey, KEYGEN_ALGORITHMS, type KeyAlgorithm } from '../../envelope/keys.js';
 import { parseCommandArgs, printJson, required, type Command } from '../io.js';
@@ -23,6 +25,10 @@ export const keygen: Command = {
       }
     }
     const pair = generateKeyPair(alg);
+    // Like `ssh-keygen -f keys/alice`, but the folder is made when missing.
+    await mkdir(dirname(out), { recursive: true }).catch((err: unknown) => {
+      throw fsError(err, dirname(out), 'create the key directory');
+    });
     await writeFileAtomic(out, pair.privateKeyPem, 0o600);
     await writeFileAtomic(`${out}.pub`, pair.publicKeyPem);
     const { keyId } = await importPublicKey(pair.publicKeyPem);
