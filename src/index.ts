@@ -178,3 +178,5 @@ export type {
   DecisionPredicate,
   DecisionTally,
 } from './records/schema/governance.js';
+export { createGovernanceVerifier, approvedParameterLimits } from './governance/verifier.js';
+export type { ParameterLimitsOptions } from './governance/verifier.js';

@@ -135,32 +135,66 @@ export function createGovernanceVerifier(store: RecordStore): GovernanceVerifier
     },
 
     async parameterLimitsFor(_model: WalkedRecord, at: Date, context: VerifyContext): Promise<readonly ParameterLimit[]> {
-      const i = await indexOf();
-      // The latest approved decision on each parameter name is in force.
-      const latest = new Map<string, { decided: number; limit: ParameterLimit }>();
-      for (const p of i.proposals.values()) {
-        const setting = p.predicate.parameter;
-        if (p.predicate.action !== 'set-parameter' || setting === undefined) continue;
-        for (const d of i.decisionsFor(p.idString)) {
-          const decided = timeOf(d.predicate.decided);
-          if (decided > at.getTime()) continue;
-          const v = await decision(d.idString, context);
-          if (!v.approved) continue;
-          const seen = latest.get(setting.name);
-          if (seen && seen.decided >= decided) continue;
-          latest.set(setting.name, {
-            decided,
-            limit: {
-              name: setting.name,
-              ...(setting.max !== undefined ? { max: setting.max } : {}),
-              ...(setting.min !== undefined ? { min: setting.min } : {}),
-              ...(setting.equals !== undefined ? { equals: setting.equals } : {}),
-              decision: v.decision,
-            },
-          });
-        }
-      }
-      return [...latest.values()].map((l) => l.limit);
+      return approvedParameterLimits(store, { genesis: genesisOf(context), at, index: await indexOf(), verify: (id) => decision(id, context) });
     },
   };
+}
+
+/** Options of {@link approvedParameterLimits}. */
+export interface ParameterLimitsOptions {
+  /** Trusted electorate genesis ids (required: limits are trusted through an electorate). */
+  genesis: readonly string[];
+  /** The limits in force at this time (default now). */
+  at?: Date;
+  /** An index of the store, when the caller has one. */
+  index?: GovernanceIndex;
+  /** How a decision is verified (default `verifyDecision`); lets a caller share its cache. */
+  verify?: (id: string) => Promise<DecisionVerification>;
+}
+
+/**
+ * The generation-parameter limits in force at `at`: for each parameter name,
+ * the latest `set-parameter` decision that verifies (tally recomputed,
+ * electorate from a trusted genesis) and approved, decided by `at`. A
+ * serving process passes them to `createOutputSigner({ limits })`; chain
+ * verification checks outputs against them.
+ *
+ * @param store the store holding the governance records
+ * @param options trusted genesis, time
+ * @returns the limits, each naming its decision
+ * @throws InputError when the store cannot be read
+ * @example
+ * ```ts
+ * const limits = await approvedParameterLimits(store, { genesis: [genesisId] });
+ * const signer = createOutputSigner({ model, key, limits });
+ * ```
+ */
+export async function approvedParameterLimits(store: RecordStore, options: ParameterLimitsOptions): Promise<ParameterLimit[]> {
+  const index = options.index ?? (await GovernanceIndex.build(store));
+  const at = (options.at ?? new Date()).getTime();
+  const verify = options.verify ?? ((id: string) => verifyDecision(store, id, { genesis: options.genesis, index }));
+  const latest = new Map<string, { decided: number; limit: ParameterLimit }>();
+  for (const p of index.proposals.values()) {
+    const setting = p.predicate.parameter;
+    if (p.predicate.action !== 'set-parameter' || setting === undefined) continue;
+    for (const d of index.decisionsFor(p.idString)) {
+      const decided = timeOf(d.predicate.decided);
+      if (decided > at) continue;
+      const seen = latest.get(setting.name);
+      if (seen && seen.decided >= decided) continue;
+      const v = await verify(d.idString);
+      if (!v.approved) continue;
+      latest.set(setting.name, {
+        decided,
+        limit: {
+          name: setting.name,
+          ...(setting.max !== undefined ? { max: setting.max } : {}),
+          ...(setting.min !== undefined ? { min: setting.min } : {}),
+          ...(setting.equals !== undefined ? { equals: setting.equals } : {}),
+          decision: v.decision,
+        },
+      });
+    }
+  }
+  return [...latest.values()].map((l) => l.limit);
 }
