@@ -28,6 +28,10 @@ const commands = [
   ['gov', 'tally'],
   ['gov', 'show'],
   ['log'],
+  ['output', 'sign'],
+  ['cert', 'dev'],
+  ['c2pa', 'sign'],
+  ['c2pa', 'read'],
 ];
 
 describe('docs/reference/cli.md', () => {

@@ -14,6 +14,8 @@ export interface CliIo {
 export interface Command {
   summary: string;
   usage: string;
+  /** True when the command dispatches subcommands itself (it handles `--help` below it). */
+  nested?: boolean;
   run(argv: string[], io: CliIo): Promise<number>;
 }
 
@@ -131,7 +133,7 @@ export async function runSubcommand(noun: string, subs: Record<string, Command>,
     }
     throw new InputError('ERR_USAGE', `unknown subcommand ${JSON.stringify(sub)}\nusage: provenant ${noun} <${Object.keys(subs).join('|')}> ...\n${lines.join('\n')}`);
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (!cmd.nested && (rest.includes('--help') || rest.includes('-h'))) {
     io.stdout.write(`usage: ${cmd.usage}\n\n${cmd.summary}\n`);
     return 0;
   }

@@ -6,10 +6,13 @@ import { inspect } from './commands/inspect.js';
 import { store } from './commands/store.js';
 import { dataset } from './commands/dataset.js';
 import { gov, log } from './commands/gov.js';
+import { output } from './commands/output.js';
 import { verify } from './commands/verify.js';
+import { c2pa } from './commands/c2pa.js';
+import { cert } from './commands/cert.js';
 import type { CliIo, Command } from './io.js';
 
-const commands: Record<string, Command> = { keygen, hash, model, dataset, store, inspect, gov, log, verify };
+const commands: Record<string, Command> = { keygen, hash, model, dataset, store, inspect, gov, log, output, verify, c2pa, cert };
 
 function help(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
@@ -35,7 +38,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     io.stderr.write(`provenant: unknown command ${JSON.stringify(name)}\n\n${help()}`);
     return 2;
   }
-  if (!['model', 'store', 'dataset', 'gov'].includes(name) && (rest.includes('--help') || rest.includes('-h'))) {
+  if (!['model', 'store', 'dataset', 'gov', 'output', 'c2pa', 'cert'].includes(name) && (rest.includes('--help') || rest.includes('-h'))) {
     io.stdout.write(`usage: ${cmd.usage}\n\n${cmd.summary}\n`);
     return 0;
   }

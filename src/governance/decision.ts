@@ -96,6 +96,38 @@ export interface GovernanceOptions {
   genesis?: readonly string[];
   /** An index of the store, when the caller has one already. */
   index?: GovernanceIndex;
+  /**
+   * Ballot verdicts already reached, by `<ballot id> <electorate id>` (a ballot's signature is
+   * checked once however many times it is met). Share one map only across checks of the same store.
+   */
+  ballotVerdicts?: Map<string, GovernanceProblem | undefined>;
+}
+
+/**
+ * {@link ballotProblem}, remembered in `verdicts` when given.
+ *
+ * @param ballot the ballot
+ * @param proposal its proposal
+ * @param electorate the proposal's electorate
+ * @param verdicts verdicts already reached
+ * @returns the problem, or undefined when the ballot counts
+ * @example
+ * ```ts
+ * const problem = ballotVerdict(ballot, proposal, electorate, new Map());
+ * ```
+ */
+export function ballotVerdict(
+  ballot: ReadRecord<'ballot'>,
+  proposal: ReadRecord<'proposal'>,
+  electorate: VerifiedElectorate,
+  verdicts: Map<string, GovernanceProblem | undefined> | undefined,
+): GovernanceProblem | undefined {
+  if (!verdicts) return ballotProblem(ballot, proposal, electorate);
+  const key = `${ballot.idString} ${proposal.idString} ${electorate.id}`;
+  if (verdicts.has(key)) return verdicts.get(key);
+  const verdict = ballotProblem(ballot, proposal, electorate);
+  verdicts.set(key, verdict);
+  return verdict;
 }
 
 function latestPerVoter(valid: readonly ReadRecord<'ballot'>[]): { latest: ReadRecord<'ballot'>[]; superseded: string[] } {
@@ -143,7 +175,7 @@ export async function tallyProposal(store: RecordStore, id: RecordIdInput, optio
   const rejected: GovernanceProblem[] = [];
   const valid: ReadRecord<'ballot'>[] = [];
   for (const b of index.ballotsFor(proposal.idString)) {
-    const problem = ballotProblem(b, proposal, electorate);
+    const problem = ballotVerdict(b, proposal, electorate, options.ballotVerdicts);
     if (problem) rejected.push(problem);
     else valid.push(b);
   }
@@ -296,6 +328,7 @@ export async function verifyDecision(store: RecordStore, id: RecordIdInput, opti
     return { ...fail(), record, proposal };
   }
   problems.push(...proposalProblems(proposal, electorate));
+  const verdicts = options.ballotVerdicts ?? new Map<string, GovernanceProblem | undefined>();
 
   const counted: ReadRecord<'ballot'>[] = [];
   const voters = new Map<string, string>();
@@ -307,7 +340,7 @@ export async function verifyDecision(store: RecordStore, id: RecordIdInput, opti
       problems.push(asProblem(err, ballotId));
       continue;
     }
-    const problem = ballotProblem(ballot, proposal, electorate);
+    const problem = ballotVerdict(ballot, proposal, electorate, verdicts);
     if (problem) {
       problems.push(problem);
       continue;
@@ -324,7 +357,7 @@ export async function verifyDecision(store: RecordStore, id: RecordIdInput, opti
   // What the store knows beyond the decision: later ballots of counted voters, valid ballots left out.
   const index = options.index ?? (await GovernanceIndex.build(store));
   const listed = new Set(d.ballots);
-  const valid = index.ballotsFor(proposal.idString).filter((b) => ballotProblem(b, proposal, electorate) === undefined);
+  const valid = index.ballotsFor(proposal.idString).filter((b) => ballotVerdict(b, proposal, electorate, verdicts) === undefined);
   const { latest } = latestPerVoter(valid);
   const decided = timeOf(d.decided);
   for (const b of latest) {

@@ -1,6 +1,7 @@
 import { importPublicKey, type KeyInput, type PublicKey, type Signer } from '../envelope/keys.js';
 import { pae } from '../envelope/pae.js';
 import { InputError, VerificationError } from '../lib/errors.js';
+import { canonicalJson } from '../lib/json.js';
 import { createRecord } from '../records/create-record.js';
 import { electorateSubject } from '../records/governance-kinds.js';
 import type { ElectorateMember, ElectoratePredicate, MemberKey, VotingRules } from '../records/schema/governance.js';
@@ -41,6 +42,23 @@ export interface VerifiedElectorate {
   rotations: RotationCheck[];
 }
 
+/** Member keys already imported, by their JWK text: an electorate's keys are read again for every record it governs. */
+const importedKeys = new Map<string, Promise<PublicKey>>();
+const MAX_CACHED_KEYS = 10_000;
+
+function importMemberKey(jwk: MemberKey): Promise<PublicKey> {
+  const text = canonicalJson(jwk);
+  let key = importedKeys.get(text);
+  if (key === undefined) {
+    if (importedKeys.size >= MAX_CACHED_KEYS) importedKeys.clear();
+    key = importPublicKey(jwk as unknown as Parameters<typeof importPublicKey>[0]);
+    importedKeys.set(text, key);
+    // A key that does not import is not remembered.
+    key.catch(() => importedKeys.delete(text));
+  }
+  return key;
+}
+
 /**
  * The keys of an electorate's members, imported, and the members as a signer
  * set for the rotation rule (one principal per member).
@@ -56,7 +74,7 @@ export interface VerifiedElectorate {
 export async function electorateMembers(predicate: ElectoratePredicate): Promise<{ members: Map<string, Member>; signers: SignerSet }> {
   const members = new Map<string, Member>();
   for (const m of predicate.members) {
-    const keys = await Promise.all(m.keys.map((k) => importPublicKey(k as unknown as Parameters<typeof importPublicKey>[0])));
+    const keys = await Promise.all(m.keys.map(importMemberKey));
     members.set(m.id, { id: m.id, ...(m.name !== undefined ? { name: m.name } : {}), weight: m.weight, roles: m.roles, keys });
   }
   const principals = [...members.values()].map((m) => ({ id: m.id, keys: m.keys }));

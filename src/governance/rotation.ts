@@ -52,9 +52,13 @@ export interface RotationCheck {
   message: string;
 }
 
-/** The SPKI DER of a key, as hex: two keys are the same key when these are equal. */
+/**
+ * What makes two keys the same key: the RFC 7638 thumbprint (computed once
+ * when the key is imported), which covers exactly the key's public
+ * parameters. Cheap, unlike exporting the key for each comparison.
+ */
 function keyIdentity(key: PublicKey): string {
-  return toHex(new Uint8Array(key.keyObject.export({ type: 'spki', format: 'der' })));
+  return key.keyId;
 }
 
 /**

@@ -1,8 +1,7 @@
 import type { ParameterLimit } from '../outputs/parameters.js';
 import type { RecordStore } from '../store/types.js';
 import type { ApprovalResult, GovernanceVerifier, PluginCheck, Revocation, VerifyContext, WalkedRecord } from '../verify/governance.js';
-import { ballotProblem } from './ballot.js';
-import { approvalProblem, verifyDecision, type DecisionVerification } from './decision.js';
+import { approvalProblem, ballotVerdict, verifyDecision, type DecisionVerification } from './decision.js';
 import { loadElectorate, type VerifiedElectorate } from './electorate.js';
 import { GOVERNANCE_KINDS, GovernanceIndex } from './index-store.js';
 import { proposalProblems } from './proposal.js';
@@ -32,6 +31,7 @@ export function createGovernanceVerifier(store: RecordStore): GovernanceVerifier
   const indexOf = () => (index ??= GovernanceIndex.build(store));
   const electorates = new Map<string, Promise<VerifiedElectorate | GovernanceProblem>>();
   const decisions = new Map<string, Promise<DecisionVerification>>();
+  const ballotVerdicts = new Map<string, GovernanceProblem | undefined>();
   const genesisOf = (context: VerifyContext) => (context.policy.genesis !== undefined ? [context.policy.genesis] : []);
 
   const electorate = (id: string, context: VerifyContext) => {
@@ -45,7 +45,7 @@ export function createGovernanceVerifier(store: RecordStore): GovernanceVerifier
   const decision = async (id: string, context: VerifyContext) => {
     let d = decisions.get(id);
     if (!d) {
-      d = indexOf().then((i) => verifyDecision(store, id, { genesis: genesisOf(context), index: i }));
+      d = indexOf().then((i) => verifyDecision(store, id, { genesis: genesisOf(context), index: i, ballotVerdicts }));
       decisions.set(id, d);
     }
     return d;
@@ -88,7 +88,7 @@ export function createGovernanceVerifier(store: RecordStore): GovernanceVerifier
             const proposal = await readRecord(store, ballot.predicate.proposal, ['proposal']);
             const e = await electorate(proposal.predicate.electorate, context);
             if ('code' in e) return [failed(e, 'electorate')];
-            const problem = ballotProblem(ballot, proposal, e);
+            const problem = ballotVerdict(ballot, proposal, e, ballotVerdicts);
             return problem ? [failed(problem, 'ballot')] : [{ check: 'ballot', ok: true, message: `cast by member ${ballot.predicate.voter}, signed by their key, inside the window` }];
           }
           case 'decision': {

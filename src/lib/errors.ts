@@ -23,6 +23,14 @@ export type InputErrorCode =
   | 'ERR_FILE_CHANGED'
   | 'ERR_KEY_INVALID'
   | 'ERR_KEY_UNSUPPORTED'
+  | 'ERR_UNSUPPORTED_FORMAT'
+  | 'ERR_ASSET_MALFORMED'
+  | 'ERR_CERT_PROFILE'
+  | 'ERR_CERT_KEY_MISMATCH'
+  | 'ERR_RESERVE_SIZE'
+  | 'ERR_C2PA_UNREADABLE'
+  | 'ERR_C2PA_ENGINE'
+  | 'ERR_TSA_FAILED'
   | 'ERR_WRITE_FAILED'
   | 'ERR_RECORD_NOT_FOUND'
   | 'ERR_RECORD_CONFLICT'
@@ -32,7 +40,10 @@ export type InputErrorCode =
   | 'ERR_WINDOW_CLOSED'
   | 'ERR_WINDOW_OPEN'
   | 'ERR_CLOSED'
-  | 'ERR_POLICY_INVALID';
+  | 'ERR_POLICY_INVALID'
+  | 'ERR_TRUSTED_ROOT_INVALID'
+  | 'ERR_OIDC_TOKEN'
+  | 'ERR_SIGSTORE_SERVICE';
 
 /** Codes for a verification that ran and did not hold (exit 1). */
 export type VerificationErrorCode =
@@ -86,7 +97,16 @@ export type VerificationErrorCode =
   | 'ERR_GOVERNANCE_UNAVAILABLE'
   | 'ERR_REVOKED'
   | 'ERR_RECORD_TOO_OLD'
-  | 'ERR_RECORD_IN_FUTURE';
+  | 'ERR_RECORD_IN_FUTURE'
+  | 'ERR_TRUSTED_ROOT_EXPIRED'
+  | 'ERR_CERTIFICATE_INVALID'
+  | 'ERR_CERTIFICATE_EXPIRED'
+  | 'ERR_IDENTITY_MISMATCH'
+  | 'ERR_TIMESTAMP_INVALID'
+  | 'ERR_TIMESTAMP_MISSING'
+  | 'ERR_TLOG_INVALID'
+  | 'ERR_TLOG_MISSING'
+  | 'ERR_TLOG_PROOF_INVALID';
 
 /** Code for an operation stopped by its AbortSignal. */
 export type AbortErrorCode = 'ERR_ABORTED';

@@ -197,6 +197,7 @@ const electorateAmend: Command = {
 const electorate: Command = {
   summary: 'create or amend an electorate (create|amend)',
   usage: 'provenant gov electorate <create|amend> ...',
+  nested: true,
   run: (argv, io) => runSubcommand('gov electorate', { create: electorateCreate, amend: electorateAmend }, argv, io),
 };
 
