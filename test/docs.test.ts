@@ -28,6 +28,7 @@ const commands = [
   ['gov', 'tally'],
   ['gov', 'show'],
   ['log'],
+  ['verify'],
   ['output', 'sign'],
   ['cert', 'dev'],
   ['c2pa', 'sign'],

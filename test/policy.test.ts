@@ -129,7 +129,7 @@ describe('loadPolicy: good policies', () => {
 describe('loadPolicy: every bad policy is ERR_POLICY_INVALID (exit 2), naming every bad field', () => {
   it('an unreadable file', async () => {
     await expectInvalid(loadPolicy(join(dir, 'missing.yaml')), [['policy', 'no such file']]);
-    await expectInvalid(loadPolicy(dir), [['policy', 'is a directory']]);
+    await expectInvalid(loadPolicy(dir), [['policy', 'not a regular file']]);
   });
 
   it('YAML syntax, duplicate keys, custom and YAML 1.1 tags, several documents, merge keys, __proto__', async () => {

@@ -121,7 +121,8 @@ describe('verifyChain: an untouched chain', () => {
     const none = await verifyChain({ content: new TextEncoder().encode('nobody signed this') }, { store: chain.store, policy });
     expect(none.verified).toBe(false);
     expect(failures(none)).toEqual(['target ERR_TARGET_NOT_FOUND']);
-    const other = (await createRecord({ kind: 'dataset', subject: [sha256Subject('x', sha256('x'))], predicate: datasetPredicate('x'), signers: [chain.keys.curatorA] })).id;
+    const predicate = datasetPredicate('x');
+    const other = (await createRecord({ kind: 'dataset', subject: [sha256Subject('x', predicate.rootDigest)], predicate, signers: [chain.keys.curatorA] })).id;
     const missing = await verifyChain(other, { store: chain.store, policy });
     expect(failures(missing)).toEqual(['target ERR_TARGET_NOT_FOUND']);
     expect(formatReportText(missing)).toContain('ERR_TARGET_NOT_FOUND');
@@ -130,7 +131,7 @@ describe('verifyChain: an untouched chain', () => {
   it('misuse throws: a malformed id or envelope (InputError), no policy, a bad time, an artifact with a store that cannot list (TypeError)', async () => {
     await expectCode(verifyChain('bagaaieranot-an-id', { store: chain.store, policy }), 'ERR_MALFORMED');
     await expectCode(verifyChain(new TextEncoder().encode('{"payload":1}'), { store: chain.store, policy }), 'ERR_MALFORMED');
-    await expect(verifyChain(chain.modelId, { store: chain.store } as VerifyChainOptions)).rejects.toThrow(TypeError);
+    await expect(verifyChain(chain.modelId, { store: chain.store } as unknown as VerifyChainOptions)).rejects.toThrow(TypeError);
     await expect(verifyChain(chain.modelId, { store: chain.store, policy, at: new Date('nope') })).rejects.toThrow(TypeError);
     const source: RecordSource = { get: async () => undefined };
     await expect(verifyChain({ content: new Uint8Array(1) }, { store: source, policy })).rejects.toThrow(TypeError);
@@ -224,6 +225,9 @@ describe('verifyChain: chains that must fail, each with its code', () => {
     expect(failures(report)).toEqual(['link ERR_LINK_MISSING']);
     expect(report.checks.find((c) => !c.ok)).toMatchObject({ record: chain.modelId, check: 'link' });
     expect(report.chain.map((r) => r.id)).not.toContain(chain.parentId);
+    const text = formatReportText(report);
+    expect(text).toContain('    ✗ link ERR_LINK_MISSING: parent ');
+    expect(text).toMatch(/\n {4}· parent: record bagaaiera\S+ \(not in the chain\)\n/);
   });
 
   it('an unknown record kind fails closed (schema ERR_PREDICATE_TYPE) and so does the link to it', async () => {
@@ -256,7 +260,7 @@ describe('verifyChain: chains that must fail, each with its code', () => {
     await writeFile(join(otherDir, 'w.bin'), 'other weights');
     const other = await signModel(otherDir, { signer: chain.keys.publisher, signaturePath: false });
     const otherId = (await store.put(utf8(JSON.stringify(other.bundle.dsseEnvelope)))).toString();
-    const model = await handMadeModel(store, { weightsId: otherId });
+    const model = await handMadeModel(store, { weightsId: otherId, rootFrom: chain.weightsId });
     const id = (await store.put(model.envelopeBytes)).toString();
     expect(failures(await verifyWith(store, {}, id))).toEqual(['link ERR_DIGEST_MISMATCH']);
   });
@@ -287,7 +291,8 @@ describe('verifyChain: chains that must fail, each with its code', () => {
     const { store } = await storeCopy();
     await writeFile(store.pathOf(chain.datasetIds[1]!), await resign((await store.get(chain.datasetIds[1]!)).envelopeBytes, [chain.keys.mallory]));
     const text = formatReportText(await verifyWith(store));
-    expect(text).toMatch(/^✗ model bagaaiera\S+ tiny@1\.0\n/);
+    // A mark per record (its own checks); the verdict line sums up the chain.
+    expect(text).toMatch(/^✓ model bagaaiera\S+ tiny@1\.0\n/);
     expect(text).toContain('    ✓ signature: signed by 1 of the 1 publisher key (threshold 1)');
     expect(text).toContain('    ✗ dataset: dataset bagaaiera');
     expect(text).toContain('        ✗ signature ERR_SIGNATURE_INVALID: curator role: ');
@@ -300,10 +305,15 @@ describe('verifyChain: chains that must fail, each with its code', () => {
   });
 });
 
-/** A model record made by hand (createRecord checks the schema, never the links), naming weights record `weightsId` in `store`. */
-async function handMadeModel(store: DirectoryStore, options: { datasets?: string[]; weightsId?: string }) {
+/**
+ * A model record made by hand (createRecord checks the schema, never the
+ * links), naming weights record `weightsId` with the root digest of the
+ * weights record `rootFrom` (by default the same one).
+ */
+async function handMadeModel(store: DirectoryStore, options: { datasets?: string[]; weightsId?: string; rootFrom?: string }) {
   const weightsId = options.weightsId ?? chain.weightsId;
-  const root = (JSON.parse(new TextDecoder().decode((await store.get(weightsId)).payload)) as { subject: [{ digest: { sha256: string } }] }).subject[0].digest.sha256;
+  const payload = (await store.get(options.rootFrom ?? weightsId)).payload;
+  const root = (JSON.parse(new TextDecoder().decode(payload)) as { subject: [{ digest: { sha256: string } }] }).subject[0].digest.sha256;
   const predicate: ModelPredicate = { name: 'hand', version: '1', weights: { id: weightsId, rootDigest: root }, ...(options.datasets ? { datasets: options.datasets } : {}) };
   return createRecord({ kind: 'model', subject: [sha256Subject('hand', root)], predicate, signers: [chain.keys.publisher] });
 }

@@ -5,6 +5,7 @@ import { ProvenantError, throwIfAborted, VerificationError } from '../lib/errors
 import { isObject, parseJson } from '../lib/json.js';
 import type { HashPool, HashProgress } from '../digest/pool.js';
 import { parseEnvelope } from '../envelope/parse.js';
+import type { PublicKey } from '../envelope/keys.js';
 import type { EnvelopeLimits, ParsedEnvelope } from '../envelope/types.js';
 import { verifyEnvelope } from '../envelope/verify.js';
 import { parseRecordId, recordId } from '../records/id.js';
@@ -72,6 +73,10 @@ interface BadRecord {
 
 interface Loaded {
   record: WalkedRecord;
+  /** What each link is. */
+  rules: Map<string, LinkRule>;
+  /** Links listed in the chain but not walked (a proposal's targets). */
+  listed: ChainLink[];
   /** The policy signature check, when the walk made one. */
   signature?: VerifyCheck;
 }
@@ -101,7 +106,11 @@ function isStoredRecord(value: { envelopeBytes: Uint8Array }): value is StoredRe
   return v.payload instanceof Uint8Array && typeof v.payloadType === 'string' && Array.isArray(v.signatures) && isObject(v.envelope);
 }
 
+/** A record id already in its canonical text form (what our schemas require): no need to parse it. */
+const CANONICAL_ID = /^bagaaiera[a-z2-7]{51}[aq]$/;
+
 function canonicalId(text: string): string {
+  if (CANONICAL_ID.test(text)) return text;
   try {
     return parseRecordId(text).toString();
   } catch {
@@ -116,16 +125,22 @@ interface LinkRule {
   kinds?: readonly string[];
   /** The subject digest the linked record must have. */
   sha256?: string;
+  /**
+   * False for a link to what a record acts on rather than relies on (a
+   * proposal's targets): listed in the chain, not walked, so an adopt-model
+   * proposal does not need the model it adopts to be adopted already.
+   */
+  follow?: false;
 }
 
 function linkRules(record: WalkedRecord): Map<string, LinkRule> {
   const rules = new Map<string, LinkRule>();
   const p = record.predicate as unknown as Record<string, unknown>;
-  const add = (ids: unknown, role: string, kinds?: readonly string[], sha256?: string): void => {
+  const add = (ids: unknown, role: string, kinds?: readonly string[], sha256?: string, follow = true): void => {
     for (const id of Array.isArray(ids) ? ids : [ids]) {
       if (typeof id !== 'string') continue;
       const key = canonicalId(id);
-      if (!rules.has(key)) rules.set(key, { role, ...(kinds ? { kinds } : {}), ...(sha256 ? { sha256 } : {}) });
+      if (!rules.has(key)) rules.set(key, { role, ...(kinds ? { kinds } : {}), ...(sha256 ? { sha256 } : {}), ...(follow ? {} : { follow: false as const }) });
     }
   };
   switch (record.kind as string) {
@@ -145,7 +160,7 @@ function linkRules(record: WalkedRecord): Map<string, LinkRule> {
       break;
     case 'proposal':
       add(p.electorate, 'electorate', ['electorate']);
-      add(p.targets, 'target');
+      add(p.targets, 'target', undefined, undefined, false);
       break;
     case 'ballot':
       add(p.proposal, 'proposal', ['proposal']);
@@ -205,7 +220,24 @@ function signatureCheck(record: WalkedRecord, policy: TrustPolicy): { check?: Ve
     };
   } catch (err) {
     if (!(err instanceof VerificationError)) throw err;
+    // With a threshold above 1, tell "no key of the role signed" apart from "too few did" (only on failure: a second pass).
+    if (err.code === 'ERR_THRESHOLD_NOT_MET' && !signedByAny(record, keys)) {
+      return {
+        check: { ...base, ok: false, code: 'ERR_SIGNATURE_INVALID', message: `${role.name} role: no signature verifies with any of its ${role.keys.length} keys (threshold ${role.threshold})` },
+        signedBy: [],
+      };
+    }
     return { check: { ...base, ok: false, code: err.code, message: `${role.name} role: ${err.message}` }, signedBy: [] };
+  }
+}
+
+function signedByAny(record: WalkedRecord, keys: readonly PublicKey[]): boolean {
+  try {
+    verifyEnvelope(record.stored, { keys, threshold: 1, payloadType: IN_TOTO_PAYLOAD_TYPE });
+    return true;
+  } catch (err) {
+    if (err instanceof VerificationError) return false;
+    throw err;
   }
 }
 
@@ -282,8 +314,11 @@ async function loadRecord(
   };
   const { check, signedBy } = signatureCheck(record, policy);
   record.signedBy = signedBy;
-  const links = [...new Set(recordLinks(validated).map(canonicalId))];
-  return { status: 'ok', value: { record, ...(check ? { signature: check } : {}) }, links };
+  const rules = linkRules(record);
+  const all = [...new Set(recordLinks(validated).map(canonicalId))];
+  const links = all.filter((id) => rules.get(id)?.follow !== false);
+  const listed = all.filter((id) => rules.get(id)?.follow === false).map((id) => ({ id, role: rules.get(id)!.role }));
+  return { status: 'ok', value: { record, rules, listed, ...(check ? { signature: check } : {}) }, links };
 }
 
 function timeOfRecord(record: WalkedRecord, plugins: readonly RecordVerifier[]): Date | undefined {
@@ -312,7 +347,8 @@ function reliedTimes(
   at: Date,
   timeOf: (r: WalkedRecord) => Date | undefined,
 ): Map<string, number> {
-  const relied = new Map<string, number>(roots.map((r) => [r, at.getTime()]));
+  const relied = new Map<string, number>();
+  for (const root of roots) relied.set(root, at.getTime());
   // Relaxation in breadth-first order; a DAG settles in at most (longest path) rounds.
   for (let round = 0; round <= nodes.length; round++) {
     let changed = false;
@@ -406,11 +442,11 @@ async function resolveTarget(target: VerifyTarget, store: RecordSource | RecordS
     const given: StoredRecord = { ...parsed, id, envelopeBytes: bytes };
     return { target: id.toString(), roots: [id.toString()], given };
   }
-  if (isObject(target) && target.content instanceof Uint8Array) {
+  if (typeof target === 'object' && target !== null && 'content' in target && target.content instanceof Uint8Array) {
     const hex = sha256Hex(target.content);
     return { target: `sha256:${hex}`, roots: await findArtifact(store, hex) };
   }
-  if (isObject(target) && typeof target.sha256 === 'string') {
+  if (typeof target === 'object' && target !== null && 'sha256' in target && typeof target.sha256 === 'string') {
     if (!/^[0-9a-f]{64}$/.test(target.sha256)) throw new TypeError('"target.sha256" expected 64 lower-case hex digits');
     return { target: `sha256:${target.sha256}`, roots: await findArtifact(store, target.sha256) };
   }
@@ -550,7 +586,7 @@ export async function verifyChain(target: VerifyTarget, options: VerifyChainOpti
       chain.push({ id: node.id, kind: b.kind ?? 'unknown', depth: node.depth, signedBy: [], links: [] });
       continue;
     }
-    const { record, signature } = node.result.value;
+    const { record, signature, rules, listed } = node.result.value;
     const here = { record: record.idString, kind: record.kind };
     const rule: KindRule | undefined = policy.kinds.get(record.kind);
     const links: ChainLink[] = [];
@@ -558,7 +594,6 @@ export async function verifyChain(target: VerifyTarget, options: VerifyChainOpti
     if (signature) checks.push(signature);
 
     // Links: present, of the kind their role requires, with the digest the linker names, not closing a cycle.
-    const rules = linkRules(record);
     for (const link of node.result.links) {
       const lr = rules.get(link) ?? { role: 'link' };
       links.push({ id: link, role: lr.role });
@@ -582,6 +617,8 @@ export async function verifyChain(target: VerifyTarget, options: VerifyChainOpti
       }
     }
 
+    links.push(...listed);
+
     if (weightsToCompare === node) checks.push(await compareWeightFiles(record, policy, options));
 
     // Kind-specific verifiers: governance kinds need the governance verifier; others what the caller plugged in.
@@ -601,25 +638,30 @@ export async function verifyChain(target: VerifyTarget, options: VerifyChainOpti
       else for (const pc of out.value) checks.push(pluginCheck(pc, record, 'a record verifier'));
     }
 
-    if (rule?.approval !== undefined) {
+    // When the record was relied on: the verification time for the target, an output's time for its model.
+    const reliedAt = relied.get(record.idString) ?? at.getTime();
+    const action = rule?.approval;
+    if (action !== undefined) {
       if (!governance) {
         checks.push({
           ...here,
           check: 'approval',
           ok: false,
           code: 'ERR_GOVERNANCE_UNAVAILABLE',
-          message: `the policy requires an approved ${rule.approval} decision for ${record.kind} records, and no governance verifier was given`,
+          message: `the policy requires an approved ${action} decision for ${record.kind} records, and no governance verifier was given`,
         });
       } else {
-        const out = await fromPlugin(() => governance.approvalsFor(record, rule.approval!, context), record, 'approval');
+        // Approved by the time it was relied on: an output made before its model was adopted does not count.
+        const asOf = reliedAt === at.getTime() ? context : { ...context, at: new Date(reliedAt) };
+        const out = await fromPlugin(() => governance.approvalsFor(record, action, asOf), record, 'approval');
         if ('failed' in out) checks.push(out.failed);
         else {
           const result = out.value;
           for (const d of result.decisions) if (!links.some((l) => l.id === d)) links.push({ id: d, role: 'approval' });
           checks.push(
             result.approved
-              ? { ...here, check: 'approval', ok: true, message: `approved (${rule.approval}) by ${result.decisions.join(', ') || 'a decision'}` }
-              : { ...here, check: 'approval', ok: false, code: 'ERR_APPROVAL_MISSING', message: `no valid decision approved ${rule.approval} for this ${record.kind} record` },
+              ? { ...here, check: 'approval', ok: true, message: `approved (${action}) by ${result.decisions.join(', ') || 'a decision'}` }
+              : { ...here, check: 'approval', ok: false, code: 'ERR_APPROVAL_MISSING', message: `no valid decision approved ${action} for this ${record.kind} record` },
           );
           for (const pc of result.checks) checks.push(pluginCheck(pc, record, 'the governance verifier'));
         }
@@ -627,7 +669,6 @@ export async function verifyChain(target: VerifyTarget, options: VerifyChainOpti
     }
 
     if (!isGovernanceKind(record.kind)) {
-      const reliedAt = relied.get(record.idString) ?? at.getTime();
       if (governance) {
         const out = await fromPlugin(() => governance.revocationsOf(record, context), record, 'revocation');
         if ('failed' in out) checks.push(out.failed);

@@ -1,5 +1,5 @@
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseAllDocuments } from 'yaml';
 import { InputError, ProvenantError } from '../lib/errors.js';
 import { readRegularFile } from '../lib/fs.js';
 import { isObject, parseJson, type JsonValue } from '../lib/json.js';
@@ -166,12 +166,12 @@ function toJsonValue(value: unknown, path: string, depth: number, errors: FieldE
 /**
  * Parse YAML strictly: YAML 1.2 core schema only (no custom or 1.1 tags, no
  * merge keys), unique keys, string keys, one document, bounded aliases.
- * Anything the parser warns about is an error too.
+ * Anything the parser warns about (an unresolved tag) is an error too.
  */
 function parseYaml(text: string, source: string): JsonValue {
-  let doc;
+  let docs;
   try {
-    doc = parseDocument(text, {
+    docs = parseAllDocuments(text, {
       version: '1.2',
       schema: 'core',
       merge: false,
@@ -185,6 +185,10 @@ function parseYaml(text: string, source: string): JsonValue {
   } catch (err) {
     throw fail(source, 'policy', `is not valid YAML: ${(err as Error).message}`, err);
   }
+  // An empty file is an empty document (null), which the schema then refuses.
+  if (docs.length === 0) return null;
+  if (docs.length > 1) throw fail(source, 'policy', `is not valid YAML for a policy: it holds ${docs.length} documents, expected one`);
+  const doc = docs[0]!;
   const problems = [...doc.errors, ...doc.warnings];
   if (problems.length) {
     const errors = new FieldErrors();

@@ -124,8 +124,14 @@ export function formatReportText(report: VerifyReport, options: { ascii?: boolea
   };
   const visit = (id: string, role: string | undefined, indent: string, stack: Set<string>): void => {
     const r = records.get(id);
-    const ok = (checksOf.get(id) ?? []).every((c) => c.ok);
+    const own = checksOf.get(id) ?? [];
     const label = `${role ? `${role}: ` : ''}${r?.kind ?? 'record'} ${shortId(id)}${r?.summary ? ` ${r.summary}` : ''}`;
+    if (r === undefined && own.length === 0) {
+      // Not read by the walk (a dangling link, reported on the record linking it; a decision a plug-in consulted).
+      lines.push(printable(`${indent}· ${label} (not in the chain)`));
+      return;
+    }
+    const ok = own.every((c) => c.ok);
     if (printed.has(id) || stack.has(id)) {
       lines.push(printable(`${indent}${ok ? pass : failMark} ${label} (see above)`));
       return;

@@ -4,13 +4,14 @@ import { InputError } from '../../lib/errors.js';
 import { readRegularFile } from '../../lib/fs.js';
 import { isObject, parseJson } from '../../lib/json.js';
 import { hashFile } from '../../digest/file.js';
+import { createGovernanceVerifier } from '../../governance/verifier.js';
 import { MAX_ENVELOPE_BYTES } from '../../envelope/types.js';
 import { parseRecordId } from '../../records/id.js';
 import { isDateTime } from '../../records/schema/formats.js';
 import { openStore } from '../../store/open.js';
 import { verifyChain, type VerifyTarget } from '../../verify/chain.js';
 import { loadPolicy, policyFromKeys, type TrustPolicy } from '../../verify/policy.js';
-import { formatReportText, reportToSarif } from '../../verify/report.js';
+import { formatReportText, reportToSarif, type VerifyReport } from '../../verify/report.js';
 import { interruptSignal, loadPublicKey, parseCommandArgs, printJson, progressBar, type CliIo, type Command } from '../io.js';
 
 const usage =
@@ -123,11 +124,13 @@ export const verify: Command = {
     const target = await targetOf(positionals[0], values.content);
     const progress = values['model-path'] !== undefined ? progressBar(io, 'hashing weights') : { done: () => undefined };
     const interrupt = interruptSignal();
-    let report;
+    let report: VerifyReport;
     try {
       report = await verifyChain(target, {
         store,
         policy,
+        // Governance is trusted only through the policy's genesis electorate; without one it fails closed.
+        ...(policy.genesis !== undefined ? { governance: createGovernanceVerifier(store) } : {}),
         ...(at ? { at } : {}),
         ...(values['model-path'] !== undefined ? { modelPath: values['model-path'] } : {}),
         ...('onProgress' in progress && progress.onProgress ? { onProgress: progress.onProgress } : {}),
