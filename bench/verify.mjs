@@ -205,7 +205,11 @@ governance: { genesis: ${genesisId} }
 `,
       { baseDir: dir },
     );
-    const run = () => verifyChain(outputId, { store, policy: withGovernance, governance: provenant.createGovernanceVerifier(store) });
+    // As `provenant verify` does: a fresh read-through cache per verification, shared by the walk and the governance checks.
+    const run = () => {
+      const cached = provenant.memoStore(store);
+      return verifyChain(outputId, { store: cached, policy: withGovernance, governance: provenant.createGovernanceVerifier(cached) });
+    };
     const check = await run();
     if (!check.verified) throw new Error(`the governed chain does not verify: ${JSON.stringify(check.checks.filter((c) => !c.ok))}`);
     governed = run;

@@ -180,3 +180,4 @@ export type {
 } from './records/schema/governance.js';
 export { createGovernanceVerifier, approvedParameterLimits } from './governance/verifier.js';
 export type { ParameterLimitsOptions } from './governance/verifier.js';
+export { memoStore } from './store/memo.js';

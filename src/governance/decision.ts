@@ -330,12 +330,14 @@ export async function verifyDecision(store: RecordStore, id: RecordIdInput, opti
   problems.push(...proposalProblems(proposal, electorate));
   const verdicts = options.ballotVerdicts ?? new Map<string, GovernanceProblem | undefined>();
 
+  const index = options.index ?? (await GovernanceIndex.build(store));
   const counted: ReadRecord<'ballot'>[] = [];
   const voters = new Map<string, string>();
   for (const ballotId of d.ballots) {
     let ballot: ReadRecord<'ballot'>;
     try {
-      ballot = await readRecord(store, ballotId, ['ballot']);
+      // The index read every ballot of the store already; a ballot it does not hold is read (and reported) here.
+      ballot = index.ballots.get(ballotId) ?? (await readRecord(store, ballotId, ['ballot']));
     } catch (err) {
       problems.push(asProblem(err, ballotId));
       continue;
@@ -355,7 +357,6 @@ export async function verifyDecision(store: RecordStore, id: RecordIdInput, opti
   }
 
   // What the store knows beyond the decision: later ballots of counted voters, valid ballots left out.
-  const index = options.index ?? (await GovernanceIndex.build(store));
   const listed = new Set(d.ballots);
   const valid = index.ballotsFor(proposal.idString).filter((b) => ballotVerdict(b, proposal, electorate, verdicts) === undefined);
   const { latest } = latestPerVoter(valid);

@@ -32,6 +32,15 @@ export function createGovernanceVerifier(store: RecordStore): GovernanceVerifier
   const electorates = new Map<string, Promise<VerifiedElectorate | GovernanceProblem>>();
   const decisions = new Map<string, Promise<DecisionVerification>>();
   const ballotVerdicts = new Map<string, GovernanceProblem | undefined>();
+  const proposals = new Map<string, Promise<ReadRecord<'proposal'>>>();
+  const proposal = (id: string) => {
+    let p = proposals.get(id);
+    if (!p) {
+      p = readRecord(store, id, ['proposal']);
+      proposals.set(id, p);
+    }
+    return p;
+  };
   const genesisOf = (context: VerifyContext) => (context.policy.genesis !== undefined ? [context.policy.genesis] : []);
 
   const electorate = (id: string, context: VerifyContext) => {
@@ -85,10 +94,10 @@ export function createGovernanceVerifier(store: RecordStore): GovernanceVerifier
           }
           case 'ballot': {
             const ballot = record as unknown as ReadRecord<'ballot'>;
-            const proposal = await readRecord(store, ballot.predicate.proposal, ['proposal']);
-            const e = await electorate(proposal.predicate.electorate, context);
+            const p = await proposal(ballot.predicate.proposal);
+            const e = await electorate(p.predicate.electorate, context);
             if ('code' in e) return [failed(e, 'electorate')];
-            const problem = ballotVerdict(ballot, proposal, e, ballotVerdicts);
+            const problem = ballotVerdict(ballot, p, e, ballotVerdicts);
             return problem ? [failed(problem, 'ballot')] : [{ check: 'ballot', ok: true, message: `cast by member ${ballot.predicate.voter}, signed by their key, inside the window` }];
           }
           case 'decision': {

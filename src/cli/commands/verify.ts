@@ -5,6 +5,7 @@ import { readRegularFile } from '../../lib/fs.js';
 import { isObject, parseJson } from '../../lib/json.js';
 import { hashFile } from '../../digest/file.js';
 import { createGovernanceVerifier } from '../../governance/verifier.js';
+import { memoStore } from '../../store/memo.js';
 import { MAX_ENVELOPE_BYTES } from '../../envelope/types.js';
 import { parseRecordId } from '../../records/id.js';
 import { isDateTime } from '../../records/schema/formats.js';
@@ -120,7 +121,8 @@ export const verify: Command = {
     await stat(storePath).catch((err: unknown) => {
       throw new InputError('ERR_NOT_FOUND', `${storePath}: no such store (name one with --store DIR or FILE.car)`, { cause: err });
     });
-    const store = await openStore(storePath);
+    // One read per record, shared by the walk and the governance checks.
+    const store = memoStore(await openStore(storePath));
     const target = await targetOf(positionals[0], values.content);
     const progress = values['model-path'] !== undefined ? progressBar(io, 'hashing weights') : { done: () => undefined };
     const interrupt = interruptSignal();
