@@ -9,18 +9,23 @@ import { describe, expect, it } from 'vitest';
 const repo = resolve(__dirname, '..');
 
 describe('examples', () => {
-  it('examples/demo.mjs runs the whole chain and ends with tampering detected', () => {
+  it('examples/demo.mjs tells the whole story: datasets voted, model trained and adopted, outputs verified, tampering and revocation caught', () => {
     const work = mkdtempSync(join(tmpdir(), 'prov-demo-'));
-    const out = execFileSync(process.execPath, [join(repo, 'examples', 'demo.mjs'), work], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync(process.execPath, [join(repo, 'examples', 'demo.mjs'), work], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
     expect(out).toContain('demo finished');
-    expect(out).toContain('"verified": true');
-    expect(out).toContain('(exit 1, as expected)');
-    expect(existsSync(join(work, 'chain.car'))).toBe(true);
-    // The CAR holds the model, its weights record and the dataset.
-    const ls = execFileSync(process.execPath, [join(repo, 'dist', 'cli.js'), 'store', 'ls', '--store', join(work, 'chain.car'), '--json'], {
-      encoding: 'utf8',
-    });
-    expect((JSON.parse(ls) as { kind: string }[]).map((r) => r.kind).sort()).toEqual(['dataset', 'model', 'weights']);
+    expect(out).toContain('- datasets: poems, recipes approved; spam rejected by vote');
+    expect(out).toContain('- model tiny-lm 1.0: weights signed, approved by vote');
+    expect(out).toContain('{"verified":true,');
+    expect(out).toContain('later outputs fail (ERR_REVOKED), earlier ones still verify');
+    expect(out.match(/\(exit 1, as expected\)/g)?.length).toBe(4);
+    // The model really was trained on the approved datasets only, and its weights are safetensors.
+    const config = JSON.parse(readFileSync(join(work, 'tiny-lm', 'config.json'), 'utf8'));
+    expect(config.trainedOn).toEqual(['poems', 'recipes']);
+    expect(readFileSync(join(work, 'tiny-lm', 'model.safetensors')).readBigUInt64LE(0)).toBeGreaterThan(0n);
+    // The store holds every kind of record the story made.
+    const ls = execFileSync(process.execPath, [join(repo, 'dist', 'cli.js'), 'store', 'ls', '--store', join(work, '.provenant'), '--json'], { encoding: 'utf8' });
+    const kinds = new Set((JSON.parse(ls) as { kind: string }[]).map((r) => r.kind));
+    expect([...kinds].sort()).toEqual(['ballot', 'dataset', 'decision', 'electorate', 'model', 'output', 'proposal', 'weights']);
   });
 
   it('examples/verify-weights-at-startup.mjs accepts signed weights and refuses tampered ones', () => {
