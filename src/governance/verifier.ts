@@ -134,7 +134,7 @@ export function createGovernanceVerifier(store: RecordStore): GovernanceVerifier
         };
       }
       // Nothing approves: say why each decision found does not.
-      const checks = found.map((v) => failed(approvalProblem(v)!, 'approval'));
+      const checks = found.flatMap((v) => (v.ok ? [failed(approvalProblem(v)!, 'approval')] : v.problems.map((p) => failed(p, 'approval'))));
       return { approved: false, decisions: found.map((v) => v.decision), checks };
     },
 
