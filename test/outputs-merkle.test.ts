@@ -146,11 +146,12 @@ describe('RFC 6962 Merkle Tree Hash', () => {
     expect(() => merkleNodeHash(a, a.subarray(1))).toThrow(RangeError);
   });
 
-  it('matches the reference MTH and PATH for every size up to 130 and every leaf', () => {
+  it('matches the reference MTH for every size up to 130, and its PATH for every leaf of every size up to 70', () => {
     for (let n = 0; n <= 130; n++) {
       const data = leavesOf(n, n);
       const tree = MerkleTree.fromLeafHashes(data.map((d) => merkleLeafHash(d)));
       expect(toHex(tree.root), `size ${n}`).toBe(toHex(refMth(data)));
+      if (n > 70) continue;
       for (let m = 0; m < n; m++) expect(tree.proof(m).map(toHex), `leaf ${m} of ${n}`).toEqual(refPath(m, data).map(toHex));
     }
   });

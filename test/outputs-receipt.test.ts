@@ -78,6 +78,35 @@ describe('receipt encodings', () => {
     expect(encodeReceipt(receipt, 'cbor', { envelope: false }).length).toBeLessThan(cbor.length);
     expect(() => encodeReceipt(receipt, 'xml' as never)).toThrow(TypeError);
   });
+
+  it('writes the compact form byte for byte as cborg encodes the same map (deterministic CBOR)', () => {
+    for (const r of [receipts[0]!, receipts[12]!, receipt]) {
+      const envelope = r.envelope!;
+      const map = new Map<number, unknown>([
+        [0, 1],
+        [1, r.batch.bytes],
+        [2, r.index],
+        [3, r.size],
+        [4, r.leafBytes],
+        [5, [...r.proof]],
+      ]);
+      expect(encodeReceipt(r, 'cbor', { envelope: false })).toEqual(encodeCbor(map));
+      const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+      map.set(6, [envelope.payloadType, b64(envelope.payload), envelope.signatures.map((s) => [s.keyid ?? null, b64(s.sig)])]);
+      expect(encodeReceipt(r, 'cbor')).toEqual(encodeCbor(map));
+    }
+    // Large values take the longer heads: a 300-byte leaf, an index above 255 and 65535.
+    const big = { ...receipt, index: 70_000, size: 70_001, leafBytes: new Uint8Array(300), proof: receipt.proof, leaf: receipt.leaf };
+    const map = new Map<number, unknown>([
+      [0, 1],
+      [1, big.batch.bytes],
+      [2, 70_000],
+      [3, 70_001],
+      [4, big.leafBytes],
+      [5, [...big.proof]],
+    ]);
+    expect(encodeReceipt(big, 'cbor', { envelope: false })).toEqual(encodeCbor(map));
+  });
 });
 
 describe('hostile receipts', () => {

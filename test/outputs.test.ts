@@ -3,7 +3,7 @@
  * one `output-batch` signature, parameter limits from governance, salted
  * prompt digests, and verification with every bad input the issue lists.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey } from 'node:crypto';
 import fc from 'fast-check';
 import type { CID } from 'multiformats/cid';
 import { describe, expect, it } from 'vitest';
@@ -62,7 +62,14 @@ function memoryStore() {
 }
 
 function countingSigner(inner: Signer): Signer & { calls: number } {
-  const s = { publicKey: inner.publicKey, calls: 0, sign: async (d: Uint8Array) => (s.calls++, inner.sign(d)) };
+  const s: Signer & { calls: number } = {
+    publicKey: inner.publicKey,
+    calls: 0,
+    sign: async (d: Uint8Array) => {
+      s.calls++;
+      return inner.sign(d);
+    },
+  };
   return s;
 }
 
@@ -165,11 +172,25 @@ describe('single mode: one output record per output', () => {
     expect(openRecord(record.envelopeBytes, { keys: [alice!.publicKey, bob!.publicKey], threshold: 2 }).kind).toBe('output');
     expect(new TextDecoder().decode(record.envelopeBytes)).toBe(JSON.stringify(record.envelope));
 
-    const pair = generateKeyPair('ed25519');
-    const fromPem = await createOutputSigner({ model: MODEL, key: pair.privateKeyPem });
-    const r2 = await fromPem.sign({ content: 'x', mediaType: 'text/plain' });
-    const pub = (await importSigner(pair.privateKeyPem)).publicKey;
-    expect(verifyOutputRecord('x', r2.envelope, { keys: [pub] }).model).toBe(MODEL);
+    // A key held in this process (PEM, JWK or KeyObject; Ed25519 or ECDSA) signs synchronously.
+    for (const alg of ['ed25519', 'p256', 'p384'] as const) {
+      const pair = generateKeyPair(alg);
+      const pub = (await importSigner(pair.privateKeyPem)).publicKey;
+      const jwk = createPrivateKey(pair.privateKeyPem).export({ format: 'jwk' });
+      for (const key of [pair.privateKeyPem, utf8(pair.privateKeyPem), jwk, JSON.stringify(jwk), createPrivateKey(pair.privateKeyPem)]) {
+        const store = memoryStore();
+        const fromKey = await createOutputSigner({ model: MODEL, key, store });
+        const r2 = await fromKey.sign({ content: 'x', mediaType: 'text/plain' });
+        expect(verifyOutputRecord('x', r2.envelope, { keys: [pub] }).model).toBe(MODEL);
+        expect(r2.envelope.signatures[0]!.keyid).toBe(pub.keyId);
+        expect(store.map.has(r2.id.toString())).toBe(true);
+      }
+    }
+    await expectCode(createOutputSigner({ model: MODEL, key: 'not a key' }), 'ERR_KEY_INVALID');
+    await expectCode(createOutputSigner({ model: MODEL, key: generateKeyPair().publicKeyPem }), 'ERR_KEY_INVALID');
+    // A key and a signer together: both sign.
+    const both = await createOutputSigner({ model: MODEL, key: generateKeyPair().privateKeyPem, signer: alice! });
+    expect((await both.sign({ content: 'x', mediaType: 'text/plain' })).envelope.signatures).toHaveLength(2);
   });
 
   it('verifies the record and rejects other content, an untrusted key, another model and a batch envelope', async () => {
@@ -384,9 +405,12 @@ describe('batch mode: one signature per batch, a receipt per output', () => {
 });
 
 describe('verifying receipts: every bad input has its code', () => {
+  let made = 0;
   const make = async (n = 5) => {
     const store = memoryStore();
-    const signer = await createOutputSigner({ model: MODEL, signer: alice!, store, batch: { maxItems: n, maxDelayMs: 60_000 } });
+    // Each batch gets its own clock, so two batches of the same outputs are still two records.
+    const clock = T0 + 1000 * made++;
+    const signer = await createOutputSigner({ model: MODEL, signer: alice!, store, batch: { maxItems: n, maxDelayMs: 60_000 }, clock: () => clock });
     const receipts = await Promise.all(Array.from({ length: n }, (_, i) => signer.sign({ content: text(i), mediaType: 'text/plain', parameters: { temperature: 0.2 } })));
     return { store, receipts };
   };
@@ -492,5 +516,28 @@ describe('output leaves', () => {
     await verifyOutputReceipt('a', back, { keys });
     expect(JSON.parse(json).proof).toEqual(r!.proof.map((p) => toHex(p)));
     expect(JSON.parse(json).envelope.payload).toBe(encodeBase64(parseEnvelope(r!.envelope).payload));
+  });
+});
+
+describe('parameters written once and reused', () => {
+  it('notices a change to the same object between outputs', async () => {
+    const signer = await createOutputSigner({ model: MODEL, signer: alice! });
+    const parameters: OutputParameters = { temperature: 0.5, top_p: 1 };
+    const a = await signer.sign({ content: 'x', mediaType: 'text/plain', parameters });
+    parameters.temperature = 0.9;
+    const b = await signer.sign({ content: 'x', mediaType: 'text/plain', parameters });
+    parameters.seed = 7;
+    const c = await signer.sign({ content: 'x', mediaType: 'text/plain', parameters });
+    delete parameters.seed;
+    const d = await signer.sign({ content: 'x', mediaType: 'text/plain', parameters: { top_p: 1, temperature: 0.9 } });
+    expect([a, b, c, d].map((r) => r.statement.predicate.parameters)).toEqual([
+      { temperature: 0.5, top_p: 1 },
+      { temperature: 0.9, top_p: 1 },
+      { seed: 7, temperature: 0.9, top_p: 1 },
+      { temperature: 0.9, top_p: 1 },
+    ]);
+    expect(new TextDecoder().decode(d.payload)).toContain('"parameters":{"temperature":0.9,"top_p":1}');
+    // A bad value after a good one with the same names is still refused.
+    await expectCode(signer.sign({ content: 'x', mediaType: 'text/plain', parameters: { temperature: Number.NaN, top_p: 1 } }), 'ERR_SCHEMA');
   });
 });

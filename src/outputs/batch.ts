@@ -15,7 +15,7 @@ import { outputLeafJson } from './leaf.js';
 import { MerkleTreeBuilder } from './merkle.js';
 import { isoTime, prepareOutput, type OutputContext, type OutputInput } from './prepare.js';
 import { BatchReceipt, type OutputReceipt } from './receipt.js';
-import { sha256 } from './sha256.js';
+import { sha256Latin1 } from './sha256.js';
 
 /** When a batch closes: at `maxItems` outputs or `maxDelayMs` after its first, whichever comes first. */
 export interface BatchOptions {
@@ -79,7 +79,7 @@ export class BatchEngine {
   sign(input: OutputInput): Promise<OutputReceipt> {
     if (this.#closed) return Promise.reject(new InputError('ERR_CLOSED', 'the output signer is closed: sign() after close()'));
     let leafBytes: Uint8Array;
-    let leafHash: Uint8Array;
+    let leafHash: string;
     let createdMs: number;
     try {
       createdMs = this.#context.now();
@@ -90,22 +90,13 @@ export class BatchEngine {
       const buffer = Buffer.allocUnsafe(length + 1);
       buffer[0] = 0;
       buffer.write(json, 1, 'utf8');
-      leafHash = sha256(buffer);
+      leafHash = sha256Latin1(buffer);
       leafBytes = new Uint8Array(buffer.buffer, buffer.byteOffset + 1, length);
     } catch (err) {
       return Promise.reject(err);
     }
-    let batch = this.#open;
-    if (batch === undefined) {
-      batch = { tree: new MerkleTreeBuilder(), leaves: [], resolves: [], rejects: [], first: createdMs, last: createdMs, timer: undefined };
-      this.#open = batch;
-      const opened = batch;
-      // Not unref'd: a process must not exit with outputs whose receipts are still owed.
-      batch.timer = setTimeout(() => {
-        if (this.#open === opened) this.#closeOpen();
-      }, this.#maxDelayMs);
-    }
-    batch.tree.append(leafHash);
+    const batch = this.#open ?? this.#openBatch(createdMs);
+    batch.tree.appendLatin1(leafHash);
     batch.leaves.push(leafBytes);
     if (createdMs < batch.first) batch.first = createdMs;
     if (createdMs > batch.last) batch.last = createdMs;
@@ -115,6 +106,20 @@ export class BatchEngine {
     });
     if (batch.leaves.length >= this.#maxItems) this.#closeOpen();
     return promise;
+  }
+
+  #openBatch(createdMs: number): OpenBatch {
+    const batch: OpenBatch = { tree: new MerkleTreeBuilder(), leaves: [], resolves: [], rejects: [], first: createdMs, last: createdMs, timer: undefined };
+    this.#open = batch;
+    // Node timers fire up to a millisecond or so late, never early: aim one early so the window holds.
+    // Not unref'd: a process must not exit with outputs whose receipts are still owed.
+    batch.timer = setTimeout(
+      () => {
+        if (this.#open === batch) this.#closeOpen();
+      },
+      Math.max(0, this.#maxDelayMs - 1),
+    );
+    return batch;
   }
 
   /** Close the open batch (if any) and start signing it. */
@@ -148,7 +153,7 @@ export class BatchEngine {
       if (this.#store) await this.#store.put(record.envelopeBytes);
       const { id, envelope } = record;
       const { leaves, resolves } = batch;
-      for (let i = 0; i < size; i++) resolves[i]!(new BatchReceipt(id, i, size, leaves[i]!, tree.proof(i), envelope));
+      for (let i = 0; i < size; i++) resolves[i]!(new BatchReceipt(id, i, size, leaves[i]!, tree, envelope));
     } catch (err) {
       // Every output of the batch learns that it has no receipt; none is lost silently.
       // (Rejecting an already-resolved promise does nothing.)

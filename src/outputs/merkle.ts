@@ -9,18 +9,25 @@
 import { bytesEqual, toHex } from '../lib/bytes.js';
 import { VerificationError } from '../lib/errors.js';
 import { MAX_BATCH_SIZE } from '../records/schema/output.js';
-import { sha256 } from './sha256.js';
+import { bytesLatin1, latin1Bytes, sha256, sha256Latin1 } from './sha256.js';
 
 /** Bytes of a SHA-256 hash. */
 export const HASH_BYTES = 32;
 
 /** MTH({}): the hash of an empty tree, SHA-256 of nothing. */
-export const EMPTY_TREE_HASH: Uint8Array = new Uint8Array(sha256(new Uint8Array(0)));
+export const EMPTY_TREE_HASH: Uint8Array = sha256(new Uint8Array(0));
 
 // One scratch buffer for interior nodes: hashing is synchronous, so no two
 // callers ever share it at the same time.
-const NODE_INPUT = new Uint8Array(1 + 2 * HASH_BYTES);
+const NODE_INPUT = Buffer.alloc(1 + 2 * HASH_BYTES);
 NODE_INPUT[0] = 0x01;
+
+/** @internal The node hash on latin1 strings (the tree's internal form). */
+export function nodeHashLatin1(left: string, right: string): string {
+  NODE_INPUT.write(left, 1, HASH_BYTES, 'latin1');
+  NODE_INPUT.write(right, 1 + HASH_BYTES, HASH_BYTES, 'latin1');
+  return sha256Latin1(NODE_INPUT);
+}
 
 /**
  * The hash of a leaf: `SHA-256(0x00 || data)`.
@@ -71,13 +78,13 @@ export class MerkleTree {
   readonly size: number;
   /** MTH of the leaves; {@link EMPTY_TREE_HASH} for an empty tree. */
   readonly root: Uint8Array;
-  readonly #levels: readonly (readonly Uint8Array[])[];
+  readonly #levels: readonly (readonly string[])[];
 
   /** @internal Use {@link MerkleTree.fromLeafHashes} or {@link MerkleTreeBuilder}. */
-  constructor(levels: readonly (readonly Uint8Array[])[]) {
+  constructor(levels: readonly (readonly string[])[]) {
     this.#levels = levels;
     this.size = levels[0]!.length;
-    this.root = this.size === 0 ? EMPTY_TREE_HASH : levels[levels.length - 1]![0]!;
+    this.root = this.size === 0 ? EMPTY_TREE_HASH : latin1Bytes(levels[levels.length - 1]![0]!);
   }
 
   /**
@@ -100,8 +107,7 @@ export class MerkleTree {
 
   /**
    * The audit path (inclusion proof) of leaf `index`, bottom-up, as RFC 9162
-   * section 2.1.3.1 defines it. The hashes are the tree's own buffers: treat
-   * them as read-only.
+   * section 2.1.3.1 defines it.
    *
    * @param index the leaf index
    * @returns the sibling hashes from the leaf's level up to the root's children
@@ -112,10 +118,15 @@ export class MerkleTree {
    * ```
    */
   proof(index: number): Uint8Array[] {
+    return this.proofLatin1(index).map(latin1Bytes);
+  }
+
+  /** @internal The audit path in the tree's internal form (latin1 strings). */
+  proofLatin1(index: number): string[] {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.size) {
       throw new RangeError(`"index" expected an integer in [0, ${this.size}), got ${index}`);
     }
-    const path: Uint8Array[] = [];
+    const path: string[] = [];
     const levels = this.#levels;
     let i = index;
     for (let k = 0; k < levels.length - 1; k++) {
@@ -142,7 +153,7 @@ export class MerkleTree {
  * ```
  */
 export class MerkleTreeBuilder {
-  readonly #levels: Uint8Array[][] = [[]];
+  readonly #levels: string[][] = [[]];
   #finished = false;
 
   /** Number of leaves appended so far. */
@@ -153,14 +164,21 @@ export class MerkleTreeBuilder {
   /**
    * Append a leaf hash.
    *
-   * @param leafHash the leaf's {@link merkleLeafHash} (kept, not copied)
+   * @param leafHash the leaf's {@link merkleLeafHash}
    * @returns the leaf's index
    * @throws RangeError for a hash that is not 32 bytes, or a tree already at `MAX_BATCH_SIZE` leaves
    * @throws TypeError after {@link MerkleTreeBuilder.finish}
    */
   append(leafHash: Uint8Array): number {
+    if (!(leafHash instanceof Uint8Array) || leafHash.length !== HASH_BYTES) {
+      throw new RangeError(`a leaf hash expected ${HASH_BYTES} bytes, got ${leafHash?.length}`);
+    }
+    return this.appendLatin1(bytesLatin1(leafHash));
+  }
+
+  /** @internal {@link MerkleTreeBuilder.append} for a hash already in latin1 form (32 characters). */
+  appendLatin1(leafHash: string): number {
     if (this.#finished) throw new TypeError('the tree is finished');
-    if (leafHash.length !== HASH_BYTES) throw new RangeError(`a leaf hash expected ${HASH_BYTES} bytes, got ${leafHash.length}`);
     const levels = this.#levels;
     const leaves = levels[0]!;
     if (leaves.length >= MAX_BATCH_SIZE) throw new RangeError(`a tree holds at most ${MAX_BATCH_SIZE} leaves`);
@@ -170,7 +188,7 @@ export class MerkleTreeBuilder {
     for (let k = 0; (level.length & 1) === 0; k++) {
       const n = level.length;
       const parent = levels[k + 1] ?? (levels[k + 1] = []);
-      parent.push(merkleNodeHash(level[n - 2]!, level[n - 1]!));
+      parent.push(nodeHashLatin1(level[n - 2]!, level[n - 1]!));
       level = parent;
     }
     return index;
@@ -192,10 +210,10 @@ export class MerkleTreeBuilder {
       const want = (level.length + 1) >>> 1;
       while (parent.length < want) {
         const left = 2 * parent.length;
-        parent.push(left + 1 < level.length ? merkleNodeHash(level[left]!, level[left + 1]!) : level[left]!);
+        parent.push(left + 1 < level.length ? nodeHashLatin1(level[left]!, level[left + 1]!) : level[left]!);
       }
     }
-    // Levels above the root (left from appends that completed the top) cannot exist: the loop stops at one node.
+    // The loop stops at the first level of one node: the root. No level above it was ever made.
     return new MerkleTree(levels);
   }
 }
@@ -247,13 +265,14 @@ export function rootFromInclusionProof(index: number, size: number, leafHash: Ui
   if (leafHash.length !== HASH_BYTES) throw proofInvalid(`the leaf hash is ${leafHash.length} bytes, expected ${HASH_BYTES}`);
   let fn = index;
   let sn = size - 1;
-  let r: Uint8Array = leafHash;
+  let r = bytesLatin1(leafHash);
   for (let i = 0; i < proof.length; i++) {
-    const p = proof[i]!;
+    const bytes = proof[i];
     if (sn === 0) throw proofInvalid(`the proof has ${proof.length} hashes, more than a tree of ${size} leaves needs for leaf ${index}`);
-    if (!(p instanceof Uint8Array) || p.length !== HASH_BYTES) throw proofInvalid(`proof[${i}] is not a ${HASH_BYTES}-byte hash`);
+    if (!(bytes instanceof Uint8Array) || bytes.length !== HASH_BYTES) throw proofInvalid(`proof[${i}] is not a ${HASH_BYTES}-byte hash`);
+    const p = bytesLatin1(bytes);
     if ((fn & 1) === 1 || fn === sn) {
-      r = merkleNodeHash(p, r);
+      r = nodeHashLatin1(p, r);
       if ((fn & 1) === 0) {
         // Skip the levels where this node is the lone last one (carried up).
         while ((fn & 1) === 0 && fn !== 0) {
@@ -262,13 +281,13 @@ export function rootFromInclusionProof(index: number, size: number, leafHash: Ui
         }
       }
     } else {
-      r = merkleNodeHash(r, p);
+      r = nodeHashLatin1(r, p);
     }
     fn >>>= 1;
     sn >>>= 1;
   }
   if (sn !== 0) throw proofInvalid(`the proof has ${proof.length} hashes, fewer than a tree of ${size} leaves needs for leaf ${index}`);
-  return r;
+  return latin1Bytes(r);
 }
 
 /**

@@ -111,11 +111,12 @@ function breachOf(value: ParameterValue | undefined, limit: ParameterLimit): str
 export function checkLimits(limits: readonly ParameterLimit[]): readonly ParameterLimit[] {
   if (!Array.isArray(limits)) throw new TypeError('"limits" expected an array');
   return Object.freeze(
-    limits.map((limit, i) => {
+    limits.map((input: unknown, i): ParameterLimit => {
       const at = `limits[${i}]`;
-      if (!isObject(limit) || typeof limit.name !== 'string' || parameterNameProblem(limit.name) !== undefined) {
+      if (!isObject(input) || typeof input.name !== 'string' || parameterNameProblem(input.name) !== undefined) {
         throw new TypeError(`"${at}.name" expected a parameter name`);
       }
+      const limit = input as unknown as ParameterLimit;
       for (const bound of ['max', 'min'] as const) {
         if (limit[bound] !== undefined && !(typeof limit[bound] === 'number' && Number.isFinite(limit[bound]))) {
           throw new TypeError(`"${at}.${bound}" expected a finite number`);
@@ -165,6 +166,20 @@ function invalidParameters(parameters: unknown): never {
   throw new Error('unreachable: invalid parameters without a field error');
 }
 
+// Names already checked, with their JSON text: a server sends the same few
+// names with every output, so each is checked and quoted once.
+const quotedNames = new Map<string, string>();
+
+function quotedName(name: string): string | undefined {
+  let quoted = quotedNames.get(name);
+  if (quoted === undefined) {
+    if (parameterNameProblem(name) !== undefined) return undefined;
+    quoted = JSON.stringify(name);
+    if (quotedNames.size < 4096) quotedNames.set(name, quoted);
+  }
+  return quoted;
+}
+
 /**
  * Validate generation parameters and write their RFC 8785 canonical JSON in
  * one pass. This is on the signing hot path: names are sorted only when they
@@ -174,11 +189,25 @@ function invalidParameters(parameters: unknown): never {
  * @returns the canonical JSON text
  * @throws VerificationError `ERR_SCHEMA` (SchemaValidationError) for bad names, values or too many
  */
+// The last parameters written: a server usually sends the same settings with
+// output after output, and comparing names and values is far cheaper than
+// checking and writing them again. Compared by value, never by identity, so a
+// caller who changes an object between calls gets its new values.
+let lastNames: readonly string[] = [];
+let lastValues: readonly unknown[] = [];
+let lastJson = '{}';
+
 export function canonicalParameters(parameters: unknown): string {
   if (parameters === undefined) return '{}';
   if (!isObject(parameters)) invalidParameters(parameters);
   let names = Object.keys(parameters);
   if (names.length > MAX_OUTPUT_PARAMETERS) invalidParameters(parameters);
+  if (names.length === lastNames.length) {
+    let same = true;
+    for (let i = 0; i < names.length && same; i++) same = names[i] === lastNames[i] && parameters[names[i]!] === lastValues[i];
+    if (same) return lastJson;
+  }
+  const givenNames = names;
   for (let i = 1; i < names.length; i++) {
     if (names[i - 1]! > names[i]!) {
       names = [...names].sort();
@@ -186,14 +215,21 @@ export function canonicalParameters(parameters: unknown): string {
     }
   }
   let out = '{';
+  // Each value is read once (a getter could answer differently twice).
+  const read = new Map<string, unknown>();
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
     const value = (parameters as Record<string, unknown>)[name];
-    if (parameterNameProblem(name) !== undefined || parameterValueProblem(value) !== undefined) invalidParameters(parameters);
+    read.set(name, value);
+    const quoted = quotedName(name);
+    if (quoted === undefined || parameterValueProblem(value) !== undefined) invalidParameters(parameters);
     if (i > 0) out += ',';
-    out += JSON.stringify(name);
+    out += quoted;
     out += ':';
     out += typeof value === 'string' ? JSON.stringify(value) : String(value as number | boolean);
   }
-  return `${out}}`;
+  lastNames = givenNames;
+  lastValues = givenNames.map((name) => read.get(name));
+  lastJson = `${out}}`;
+  return lastJson;
 }

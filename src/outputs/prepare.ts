@@ -96,19 +96,12 @@ export function prepareOutput(input: OutputInput, context: OutputContext, nowMs:
   if (!isMediaType(mediaType)) badInput('mediaType', 'expected a media type such as text/plain; charset=utf-8');
   const parametersJson = canonicalParameters(parameters);
   if (context.limits.length > 0) checkParameters(parameters ?? {}, context.limits);
-  let promptDigest;
+  const claims: OutputClaims = { created: isoTime(nowMs), sha256: sha256Hex(content), mediaType, size, parametersJson };
   if (prompt !== undefined) {
     if (context.promptKey === undefined) throw new TypeError('a "prompt" was given but the signer has no "secret" to digest it with');
     if (typeof prompt !== 'string' && !(prompt instanceof Uint8Array)) throw new TypeError('"prompt" expected a Uint8Array or a string');
     const key = context.promptKey;
-    promptDigest = { alg: 'hmac-sha256' as const, keyId: key.keyId, digest: createHmac('sha256', key.key).update(prompt).digest('hex') };
+    claims.promptDigest = { alg: 'hmac-sha256', keyId: key.keyId, digest: createHmac('sha256', key.key).update(prompt).digest('hex') };
   }
-  return {
-    created: isoTime(nowMs),
-    sha256: sha256Hex(content),
-    mediaType,
-    size,
-    parametersJson,
-    ...(promptDigest ? { promptDigest } : {}),
-  };
+  return claims;
 }

@@ -1,14 +1,14 @@
-import { decode as decodeCbor, encode as encodeCbor } from 'cborg';
+import { decode as decodeCbor } from 'cborg';
 import { CID } from 'multiformats/cid';
 import { parseEnvelope } from '../envelope/parse.js';
-import type { Envelope } from '../envelope/types.js';
+import { MAX_SIGNATURES, type Envelope } from '../envelope/types.js';
 import { decodeBase64, encodeBase64, fromHex, toHex, utf8 } from '../lib/bytes.js';
 import { InputError, ProvenantError } from '../lib/errors.js';
 import { isObject, parseJson } from '../lib/json.js';
-import { parseRecordId } from '../records/id.js';
+import { JSON_CODEC, parseRecordId } from '../records/id.js';
 import { MAX_BATCH_SIZE, type OutputLeaf } from '../records/schema/output.js';
 import { parseOutputLeaf } from './leaf.js';
-import { HASH_BYTES } from './merkle.js';
+import { HASH_BYTES, MerkleTree } from './merkle.js';
 
 /** The `_type` of a receipt in its JSON form. */
 export const RECEIPT_TYPE = 'https://provenant.dev/output-receipt/v1';
@@ -66,24 +66,41 @@ export interface EncodeReceiptOptions {
   envelope?: boolean;
 }
 
-/** @internal The receipts a batch signer hands out: the leaf is parsed only if someone reads it. */
+/**
+ * @internal The receipts this library makes. A batch signer's receipts keep
+ * a reference to their batch's tree and take their audit path from it when
+ * first read (closing a batch then costs no per-output path building), and
+ * parse their leaf only if someone reads it.
+ */
 export class BatchReceipt implements OutputReceipt {
   #leaf: OutputLeaf | undefined;
+  #proof: readonly Uint8Array[] | undefined;
+  #tree: MerkleTree | undefined;
 
   constructor(
     readonly batch: CID,
     readonly index: number,
     readonly size: number,
     readonly leafBytes: Uint8Array,
-    readonly proof: readonly Uint8Array[],
+    proof: readonly Uint8Array[] | MerkleTree,
     readonly envelope: Envelope | undefined,
     leaf?: OutputLeaf,
   ) {
+    if (proof instanceof MerkleTree) this.#tree = proof;
+    else this.#proof = proof;
     this.#leaf = leaf;
   }
 
   get leaf(): OutputLeaf {
     return (this.#leaf ??= parseOutputLeaf(this.leafBytes));
+  }
+
+  get proof(): readonly Uint8Array[] {
+    if (this.#proof === undefined) {
+      this.#proof = this.#tree!.proof(this.index);
+      this.#tree = undefined;
+    }
+    return this.#proof;
   }
 
   /** The JSON form, so `JSON.stringify(receipt)` writes a receipt {@link decodeReceipt} reads. */
@@ -139,23 +156,113 @@ export function receiptToJson(receipt: OutputReceipt, options: EncodeReceiptOpti
 export function encodeReceipt(receipt: OutputReceipt, format: ReceiptFormat = 'json', options: EncodeReceiptOptions = {}): Uint8Array {
   if (format === 'json') return utf8(JSON.stringify(receiptToJson(receipt, options)));
   if (format !== 'cbor') throw new TypeError(`"format" expected "json" or "cbor", got ${JSON.stringify(format)}`);
-  const map = new Map<number, unknown>([
-    [0, RECEIPT_CBOR_VERSION],
-    [1, receipt.batch.bytes],
-    [2, receipt.index],
-    [3, receipt.size],
-    [4, receipt.leafBytes],
-    [5, [...receipt.proof]],
-  ]);
   const envelope = (options.envelope ?? true) ? receipt.envelope : undefined;
-  if (envelope) {
-    map.set(6, [
-      envelope.payloadType,
-      decodeBase64(envelope.payload),
-      envelope.signatures.map((s) => [typeof s.keyid === 'string' && s.keyid !== '' ? s.keyid : null, decodeBase64(s.sig)]),
-    ]);
+  return writeCbor(receipt, envelope ? cborEnvelope(envelope) : undefined);
+}
+
+interface CborEnvelope {
+  payloadType: Uint8Array;
+  payload: Uint8Array;
+  signatures: { keyid: Uint8Array | null; sig: Uint8Array }[];
+}
+
+// The batch envelope is shared by every receipt of a batch: convert it once.
+const cborEnvelopes = new WeakMap<Envelope, CborEnvelope>();
+
+function cborEnvelope(envelope: Envelope): CborEnvelope {
+  let converted = cborEnvelopes.get(envelope);
+  if (converted === undefined) {
+    converted = {
+      payloadType: utf8(envelope.payloadType),
+      payload: decodeBase64(envelope.payload) ?? new Uint8Array(0),
+      signatures: envelope.signatures.map((s) => ({
+        keyid: typeof s.keyid === 'string' && s.keyid !== '' ? utf8(s.keyid) : null,
+        sig: decodeBase64(s.sig) ?? new Uint8Array(0),
+      })),
+    };
+    cborEnvelopes.set(envelope, converted);
   }
-  return encodeCbor(map);
+  return converted;
+}
+
+/** Bytes of a CBOR head (RFC 8949 section 3) for `value`: the shortest form, as deterministic encoding requires. */
+function headSize(value: number): number {
+  return value < 24 ? 1 : value < 0x100 ? 2 : value < 0x10000 ? 3 : 5;
+}
+
+/**
+ * The compact form, written directly: a fixed layout of heads, small
+ * integers, byte and text strings, in RFC 8949 deterministic encoding (the
+ * same bytes cborg's `encode` gives; the tests compare them). Writing it by
+ * hand keeps encoding a receipt far cheaper than signing one.
+ */
+function writeCbor(receipt: OutputReceipt, envelope: CborEnvelope | undefined): Uint8Array {
+  const id = receipt.batch.bytes;
+  const leaf = receipt.leafBytes;
+  const proof = receipt.proof;
+  // Map head; keys 0 to 3 with the version, id, index and size.
+  let size = 1 + 2 + 1 + headSize(id.length) + id.length + 1 + headSize(receipt.index) + 1 + headSize(receipt.size);
+  size += 1 + headSize(leaf.length) + leaf.length + 1 + headSize(proof.length);
+  for (const p of proof) size += headSize(p.length) + p.length;
+  if (envelope) {
+    size += 1 + 1 + headSize(envelope.payloadType.length) + envelope.payloadType.length + headSize(envelope.payload.length) + envelope.payload.length;
+    size += headSize(envelope.signatures.length);
+    for (const s of envelope.signatures) size += 1 + (s.keyid ? headSize(s.keyid.length) + s.keyid.length : 1) + headSize(s.sig.length) + s.sig.length;
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  const head = (major: number, value: number) => {
+    const m = major << 5;
+    if (value < 24) out[at++] = m | value;
+    else if (value < 0x100) {
+      out[at++] = m | 24;
+      out[at++] = value;
+    } else if (value < 0x10000) {
+      out[at++] = m | 25;
+      out[at++] = value >>> 8;
+      out[at++] = value & 0xff;
+    } else {
+      out[at++] = m | 26;
+      out[at++] = value >>> 24;
+      out[at++] = (value >>> 16) & 0xff;
+      out[at++] = (value >>> 8) & 0xff;
+      out[at++] = value & 0xff;
+    }
+  };
+  const bytes = (major: number, data: Uint8Array) => {
+    head(major, data.length);
+    out.set(data, at);
+    at += data.length;
+  };
+  head(5, envelope ? 7 : 6);
+  head(0, 0);
+  head(0, RECEIPT_CBOR_VERSION);
+  head(0, 1);
+  bytes(2, id);
+  head(0, 2);
+  head(0, receipt.index);
+  head(0, 3);
+  head(0, receipt.size);
+  head(0, 4);
+  bytes(2, leaf);
+  head(0, 5);
+  head(4, proof.length);
+  for (const p of proof) bytes(2, p);
+  if (envelope) {
+    head(0, 6);
+    head(4, 3);
+    bytes(3, envelope.payloadType);
+    bytes(2, envelope.payload);
+    head(4, envelope.signatures.length);
+    for (const s of envelope.signatures) {
+      head(4, 2);
+      if (s.keyid) bytes(3, s.keyid);
+      else out[at++] = 0xf6; // null
+      bytes(2, s.sig);
+    }
+  }
+  if (at !== size) throw new Error(`internal error: the compact receipt is ${at} bytes, ${size} were reserved`);
+  return out;
 }
 
 function malformed(message: string, cause?: unknown): InputError {
@@ -170,11 +277,18 @@ function count(value: unknown, what: string, min: number, max: number): number {
 }
 
 function batchId(value: string | Uint8Array): CID {
+  let cid: CID;
   try {
-    return parseRecordId(typeof value === 'string' ? value : CID.decode(value).toString());
+    if (typeof value === 'string') return parseRecordId(value);
+    cid = CID.decode(value);
   } catch (err) {
     throw malformed('batch: not a provenant record id', err);
   }
+  // The checks parseRecordId makes, without a round trip through text.
+  if (cid.version !== 1 || cid.code !== JSON_CODEC || cid.multihash.code !== 0x12 || cid.multihash.digest.length !== HASH_BYTES) {
+    throw malformed('batch: not a provenant record id (expected CIDv1, codec json, sha2-256)');
+  }
+  return cid;
 }
 
 function leafOf(bytes: Uint8Array): OutputLeaf {
@@ -232,13 +346,18 @@ function envelopeFromCbor(value: unknown): Envelope {
   if (typeof payloadType !== 'string' || !isBytes(payload) || !Array.isArray(signatures)) {
     throw malformed('6 (envelope): expected [text, bytes, array]');
   }
+  if (signatures.length === 0 || signatures.length > MAX_SIGNATURES) {
+    throw malformed(`6 (envelope): expected 1 to ${MAX_SIGNATURES} signatures, got ${signatures.length}`);
+  }
   const sigs = signatures.map((s: unknown, i) => {
-    if (!Array.isArray(s) || s.length !== 2 || !(s[0] === null || typeof s[0] === 'string') || !isBytes(s[1])) {
-      throw malformed(`6 (envelope): signature ${i}: expected [keyid or null, bytes]`);
+    if (!Array.isArray(s) || s.length !== 2 || !(s[0] === null || typeof s[0] === 'string') || !isBytes(s[1]) || s[1].length === 0) {
+      throw malformed(`6 (envelope): signature ${i}: expected [keyid or null, non-empty bytes]`);
     }
     return { ...(s[0] === null ? {} : { keyid: s[0] as string }), sig: encodeBase64(s[1]) };
   });
-  return envelopeOf({ payload: encodeBase64(payload), payloadType, signatures: sigs });
+  // Built from bytes, so the base64 is well formed by construction: this is
+  // everything parseEnvelope would check (openRecord parses it again anyway).
+  return { payload: encodeBase64(payload), payloadType, signatures: sigs };
 }
 
 const CBOR_OPTIONS = {

@@ -1,9 +1,10 @@
 import type { CID } from 'multiformats/cid';
-import { importSigner, type KeyInput, type Signer } from '../envelope/keys.js';
+import type { KeyInput, Signer } from '../envelope/keys.js';
 import { InputError } from '../lib/errors.js';
 import { signersOf, type SignerOptions } from '../records/signers.js';
 import type { WritableRecordStore } from '../store/types.js';
 import { BatchEngine, type BatchOptions } from './batch.js';
+import { localSigner } from './local-key.js';
 import { signOutputRecord, type SignedOutput } from './output-record.js';
 import type { ParameterLimit } from './parameters.js';
 import { outputContext, prepareOutput, type OutputContext, type OutputInput } from './prepare.js';
@@ -82,9 +83,12 @@ class SingleSigner implements SingleOutputSigner {
     if (this.#closed) throw new InputError('ERR_CLOSED', 'the output signer is closed: sign() after close()');
     // Everything the caller owns is read before the first await.
     const claims = prepareOutput(output, this.#context);
+    const signed = signOutputRecord(claims, this.#context.model, this.#signers);
+    // A local key has signed already: nothing is under way unless there is a store to write.
+    if (!(signed instanceof Promise) && this.#store === undefined) return signed;
     this.#running++;
     try {
-      const record = await signOutputRecord(claims, this.#context.model, this.#signers);
+      const record = await signed;
       if (this.#store) await this.#store.put(record.envelopeBytes);
       return record;
     } finally {
@@ -150,13 +154,13 @@ class BatchSigner implements BatchOutputSigner {
  * process.on('SIGTERM', () => outputs.close());
  * ```
  */
-export async function createOutputSigner(options: OutputSignerOptions & { batch: BatchOptions }): Promise<BatchOutputSigner>;
-export async function createOutputSigner(options: OutputSignerOptions & { batch?: undefined }): Promise<SingleOutputSigner>;
-export async function createOutputSigner(options: OutputSignerOptions): Promise<SingleOutputSigner | BatchOutputSigner>;
+export function createOutputSigner(options: OutputSignerOptions & { batch: BatchOptions }): Promise<BatchOutputSigner>;
+export function createOutputSigner(options: OutputSignerOptions & { batch?: undefined }): Promise<SingleOutputSigner>;
+export function createOutputSigner(options: OutputSignerOptions): Promise<SingleOutputSigner | BatchOutputSigner>;
 export async function createOutputSigner(options: OutputSignerOptions): Promise<SingleOutputSigner | BatchOutputSigner> {
   if (typeof options !== 'object' || options === null) throw new TypeError('"options" expected an object');
   const context = outputContext(options);
-  const fromKey = options.key !== undefined ? [await importSigner(options.key)] : [];
+  const fromKey = options.key !== undefined ? [await localSigner(options.key)] : [];
   const signers = fromKey.length > 0 && options.signer === undefined && options.signers === undefined ? fromKey : [...signersOf(options), ...fromKey];
   if (options.store !== undefined && typeof options.store?.put !== 'function') throw new TypeError('"store" expected a writable record store');
   if (options.batch === undefined) return new SingleSigner(context, signers, options.store);
