@@ -67,6 +67,8 @@ export interface ReadOutput extends ReadOutputCredential {
    * `unchecked` (formats where the store cannot be removed byte-exactly: only PNG and JPEG are checked).
    */
   contentMatch: 'match' | 'mismatch' | 'unchecked';
+  /** The asset without its manifest store, when it is the content the receipt signs (`contentMatch` is `match`). */
+  original?: Uint8Array;
   /**
    * The receipt verified with `outputKeys`: against the content when
    * `contentMatch` is `match`, otherwise its signatures (and a batch
@@ -261,7 +263,7 @@ async function readOutput(
       original = originals.find((o) => o.length === credential.size && createHash('sha256').update(o).digest('hex') === credential.contentSha256);
       contentMatch = original ? 'match' : 'mismatch';
     }
-    const output: ReadOutput = { ...credential, manifest: label, contentMatch };
+    const output: ReadOutput = { ...credential, manifest: label, contentMatch, ...(original ? { original } : {}) };
     if (outputKeys) {
       try {
         output.verified = await verifyReceipt(credential, contentMatch === 'match' ? original : undefined, outputKeys);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CID } from 'multiformats/cid';
-import { utf8 } from '../lib/bytes.js';
+import { fromHex, utf8 } from '../lib/bytes.js';
 import { ProvenantError, throwIfAborted, VerificationError } from '../lib/errors.js';
 import { isObject, parseJson } from '../lib/json.js';
 import type { HashPool, HashProgress } from '../digest/pool.js';
@@ -14,9 +14,12 @@ import { buildKeyBundle, IN_TOTO_PAYLOAD_TYPE } from '../records/oms/bundle.js';
 import { SchemaValidationError } from '../records/schema/validate.js';
 import { recordLinks, validateStatement } from '../records/statement.js';
 import type { RecordSource } from '../records/types.js';
-import type { OutputParameters, OutputPredicate } from '../records/schema/output.js';
+import type { OutputLeaf, OutputParameters, OutputPredicate } from '../records/schema/output.js';
 import { MAX_CHAIN_RECORDS } from '../store/chain.js';
 import { checkLimits, checkParameters, type ParameterLimit } from '../outputs/parameters.js';
+import { merkleLeafHash, verifyInclusion } from '../outputs/merkle.js';
+import { decodeReceipt, type OutputReceipt } from '../outputs/receipt.js';
+import { parseOutputLeaf } from '../outputs/leaf.js';
 import type { RecordStore, StoredRecord } from '../store/types.js';
 import {
   GOVERNANCE_KINDS,
@@ -35,7 +38,14 @@ import { walkGraph, type LoadResult, type WalkedNode } from './walk.js';
  * record as given, looked up in the store by nothing but its links), or an
  * artifact (its bytes, or its SHA-256 as hex) that records in the store name.
  */
-export type VerifyTarget = CID | string | Uint8Array | { content: Uint8Array } | { sha256: string };
+export type VerifyTarget =
+  | CID
+  | string
+  | Uint8Array
+  | { content: Uint8Array }
+  | { sha256: string }
+  /** A batched output: its receipt (object, JSON or CBOR) and its content. The walk starts at the receipt's batch record. */
+  | { receipt: OutputReceipt | Uint8Array | string; content: Uint8Array | string };
 
 /** Options of {@link verifyChain}. */
 export interface VerifyChainOptions {
@@ -422,6 +432,8 @@ interface ResolvedTarget {
   target: string;
   roots: string[];
   given?: StoredRecord;
+  /** For a receipt target: the decoded receipt and the content it must name. */
+  receipt?: { receipt: OutputReceipt; content: Uint8Array };
 }
 
 async function resolveTarget(target: VerifyTarget, store: RecordSource | RecordStore, limits: EnvelopeLimits): Promise<ResolvedTarget> {
@@ -442,6 +454,13 @@ async function resolveTarget(target: VerifyTarget, store: RecordSource | RecordS
     const given: StoredRecord = { ...parsed, id, envelopeBytes: bytes };
     return { target: id.toString(), roots: [id.toString()], given };
   }
+  if (typeof target === 'object' && target !== null && 'receipt' in target) {
+    const receipt = target.receipt instanceof Uint8Array || typeof target.receipt === 'string' ? decodeReceipt(target.receipt) : target.receipt;
+    const content = typeof target.content === 'string' ? new TextEncoder().encode(target.content) : target.content;
+    if (!(content instanceof Uint8Array)) throw new TypeError('"target.content" expected the output\'s bytes');
+    const batch = receipt.batch.toString();
+    return { target: `${batch}#${receipt.index}`, roots: [batch], receipt: { receipt, content: new Uint8Array(content) } };
+  }
   if (typeof target === 'object' && target !== null && 'content' in target && target.content instanceof Uint8Array) {
     const hex = sha256Hex(target.content);
     return { target: `sha256:${hex}`, roots: await findArtifact(store, hex) };
@@ -450,7 +469,7 @@ async function resolveTarget(target: VerifyTarget, store: RecordSource | RecordS
     if (!/^[0-9a-f]{64}$/.test(target.sha256)) throw new TypeError('"target.sha256" expected 64 lower-case hex digits');
     return { target: `sha256:${target.sha256}`, roots: await findArtifact(store, target.sha256) };
   }
-  throw new TypeError('"target" expected a record id, envelope bytes, { content: Uint8Array } or { sha256: hex }');
+  throw new TypeError('"target" expected a record id, envelope bytes, { content: Uint8Array }, { sha256: hex } or { receipt, content }');
 }
 
 function pluginCheck(pc: PluginCheck, record: WalkedRecord, source: string): VerifyCheck {
@@ -731,6 +750,7 @@ export async function verifyChain(target: VerifyTarget, options: VerifyChainOpti
     const summary = summaryOf(record);
     chain.push({ id: record.idString, kind: record.kind, depth: node.depth, ...(summary ? { summary } : {}), signedBy: [...record.signedBy], links });
   }
+  if (resolved.receipt) checks.push(...(await receiptChecks(resolved.receipt, records, governance, context)));
   return {
     verified: checks.length > 0 && checks.every((c) => c.ok),
     target: resolved.target,
@@ -739,6 +759,61 @@ export async function verifyChain(target: VerifyTarget, options: VerifyChainOpti
     checks,
     chain,
   };
+}
+
+/**
+ * The checks of a receipt target: the content is the one its leaf names, the
+ * inclusion proof reaches the batch record's Merkle root for the batch's
+ * size, and the leaf's generation parameters respect the limits in force
+ * when it was made. The batch record itself (signature, model, revocation)
+ * is checked by the walk like any record.
+ */
+async function receiptChecks(
+  target: { receipt: OutputReceipt; content: Uint8Array },
+  records: ReadonlyMap<string, WalkedRecord>,
+  governance: GovernanceVerifier | undefined,
+  context: VerifyContext,
+): Promise<VerifyCheck[]> {
+  const { receipt, content } = target;
+  const batchId = receipt.batch.toString();
+  const here = { record: `${batchId}#${receipt.index}`, kind: 'output-receipt' };
+  const batch = records.get(batchId);
+  if (!batch || batch.kind !== 'output-batch') {
+    // A missing batch is reported by the walk (target); another kind is reported here.
+    return batch ? [{ ...here, check: 'receipt', ok: false, code: 'ERR_LINK_KIND', message: `the receipt names ${batchId}, a ${batch.kind} record, not an output batch` }] : [];
+  }
+  const leafBytes = new Uint8Array(receipt.leafBytes);
+  let leaf: OutputLeaf;
+  try {
+    leaf = parseOutputLeaf(leafBytes);
+  } catch (err) {
+    return [{ ...here, check: 'receipt', ok: false, code: 'ERR_MALFORMED', message: `the receipt's leaf: ${(err as Error).message}` }];
+  }
+  const checks: VerifyCheck[] = [];
+  const sha = sha256Hex(content);
+  if (sha !== leaf.digest.sha256 || content.length !== leaf.size) {
+    checks.push({ ...here, check: 'receipt', ok: false, code: 'ERR_DIGEST_MISMATCH', message: `the receipt is for content with sha256 ${leaf.digest.sha256} (${leaf.size} bytes), not this content (sha256 ${sha}, ${content.length} bytes)` });
+  }
+  const predicate = batch.predicate as { count: number };
+  try {
+    if (receipt.size !== predicate.count) {
+      throw new VerificationError('ERR_PROOF_INVALID', `the receipt is for a batch of ${receipt.size}, but batch ${batchId} holds ${predicate.count}`);
+    }
+    verifyInclusion(receipt.index, receipt.size, merkleLeafHash(leafBytes), receipt.proof, fromHex(batch.statement.subject[0]!.digest.sha256!)!);
+    checks.push({ ...here, check: 'receipt', ok: true, message: `leaf ${receipt.index} of ${receipt.size} is in the batch's Merkle tree (RFC 6962)` });
+  } catch (err) {
+    if (!(err instanceof VerificationError)) throw err;
+    checks.push({ ...here, check: 'receipt', ok: false, code: err.code, message: err.message });
+  }
+  const model = records.get(canonicalId((batch.predicate as { model: string }).model));
+  if (governance && model) {
+    const made = new Date(leaf.created);
+    const out = await fromPlugin(() => governance.parameterLimitsFor(model, made, context), batch, 'parameters');
+    checks.push('failed' in out ? { ...out.failed, ...here } : parametersCheck(leaf.parameters, out.value, here));
+  } else if (!governance && context.policy.genesis !== undefined) {
+    checks.push({ ...here, check: 'parameters', ok: false, code: 'ERR_GOVERNANCE_UNAVAILABLE', message: 'the policy names an electorate, and no governance verifier was given to find the parameter limits in force' });
+  }
+  return checks;
 }
 
 /** An output's generation parameters against the limits governance set for its model. */

@@ -12,11 +12,11 @@ import { isDateTime } from '../../records/schema/formats.js';
 import { openStore } from '../../store/open.js';
 import { verifyChain, type VerifyTarget } from '../../verify/chain.js';
 import { loadPolicy, policyFromKeys, type TrustPolicy } from '../../verify/policy.js';
-import { formatReportText, reportToSarif, type VerifyReport } from '../../verify/report.js';
+import { formatReportText, reportToSarif, type VerifyCheck, type VerifyReport } from '../../verify/report.js';
 import { interruptSignal, loadPublicKey, parseCommandArgs, printJson, progressBar, type CliIo, type Command } from '../io.js';
 
 const usage =
-  'provenant verify TARGET|--content FILE [--policy FILE | --trust KEY.pub...] [--store DIR|FILE.car] [--model-path DIR] [--at TIME] [--json] [--format text|json|sarif]';
+  'provenant verify TARGET|--content FILE [--receipt FILE] [--policy FILE | --trust KEY.pub...] [--store DIR|FILE.car] [--model-path DIR] [--at TIME] [--json] [--format text|json|sarif]';
 
 type Format = 'text' | 'json' | 'sarif';
 
@@ -63,14 +63,58 @@ function envelopeIn(bytes: Uint8Array): Uint8Array | undefined {
   return undefined;
 }
 
-/** A record id, an envelope file, or an artifact whose digest the store is searched for. */
-async function targetOf(target: string | undefined, content: string | undefined): Promise<VerifyTarget> {
+/** A target and, for a file carrying C2PA content credentials, the check of those credentials. */
+interface ResolvedCliTarget {
+  target: VerifyTarget;
+  credentials?: VerifyCheck;
+}
+
+/**
+ * A C2PA asset (an image with content credentials) that carries a provenant
+ * output receipt: the chain is verified from that receipt, and the
+ * credentials themselves are a check (valid manifest, and the asset without
+ * its manifest is the content the receipt signs). The C2PA binding (and its
+ * WASM) is loaded only for such files.
+ */
+async function credentialTarget(path: string, bytes: Uint8Array): Promise<ResolvedCliTarget | undefined> {
+  const c2pa = await import('../../../bindings/c2pa/index.js');
+  const mediaType = c2pa.sniffMediaType(bytes);
+  if (mediaType === undefined) return undefined;
+  const creds = await c2pa.readCredentials(bytes, mediaType);
+  if (!creds.present || !creds.output) return undefined;
+  const out = creds.output;
+  const here = { record: path, kind: 'c2pa-asset', check: 'credentials' };
+  const failures = creds.validation.failure.map((f) => f.code);
+  const credentials: VerifyCheck =
+    creds.state === 'Invalid'
+      ? { ...here, ok: false, code: 'ERR_SIGNATURE_INVALID', message: `the C2PA manifest store is invalid: ${failures.join(', ') || 'see c2pa read'}` }
+      : out.contentMatch === 'mismatch'
+        ? { ...here, ok: false, code: 'ERR_DIGEST_MISMATCH', message: `the ${mediaType} without its manifest is not the output the receipt signs (edited after it was generated)` }
+        : { ...here, ok: true, message: `C2PA manifest ${creds.state.toLowerCase()} (${mediaType}); it carries the receipt of ${out.kind === 'output' ? `output ${out.output}` : `batch ${out.batch} #${out.index}`}` };
+  if (out.kind === 'output') return { target: out.receipt, credentials };
+  if (out.original === undefined) {
+    return {
+      target: { sha256: out.contentSha256 },
+      credentials: { ...here, ok: false, code: 'ERR_DIGEST_MISMATCH', message: `the output in ${path} cannot be recovered byte for byte to check its batch receipt (${out.contentMatch})` },
+    };
+  }
+  return { target: { receipt: out.receipt, content: out.original }, credentials };
+}
+
+/** A record id, an envelope file, a C2PA asset, or an artifact whose digest the store is searched for. */
+async function targetOf(target: string | undefined, content: string | undefined, receipt: string | undefined): Promise<ResolvedCliTarget> {
+  if (receipt !== undefined) {
+    if (content === undefined || target !== undefined) throw new InputError('ERR_USAGE', `--receipt FILE goes with --content FILE (the output it is for)\n\nusage: ${usage}`);
+    const receiptBytes = new Uint8Array(await readRegularFile(receipt, 'read the receipt', 1024 * 1024));
+    const contentBytes = new Uint8Array(await readRegularFile(content, 'read the content'));
+    return { target: { receipt: receiptBytes, content: contentBytes } };
+  }
   if (content !== undefined) {
     if (target !== undefined) throw new InputError('ERR_USAGE', `give TARGET or --content FILE, not both\n\nusage: ${usage}`);
-    return { sha256: toHex(await hashFile(content)) };
+    return { target: { sha256: toHex(await hashFile(content)) } };
   }
   if (target === undefined) throw new InputError('ERR_USAGE', `missing TARGET (a record id, an envelope file or an artifact)\n\nusage: ${usage}`);
-  if (isRecordId(target)) return target;
+  if (isRecordId(target)) return { target };
   let info;
   try {
     info = await stat(target);
@@ -80,9 +124,11 @@ async function targetOf(target: string | undefined, content: string | undefined)
   if (!info.isFile()) throw new InputError('ERR_NOT_A_FILE', `${target}: not a regular file`);
   if (info.size <= MAX_ENVELOPE_BYTES) {
     const bytes = new Uint8Array(await readRegularFile(target, 'read the target', MAX_ENVELOPE_BYTES));
-    return envelopeIn(bytes) ?? { content: bytes };
+    const envelope = envelopeIn(bytes);
+    if (envelope) return { target: envelope };
+    return (await credentialTarget(target, bytes)) ?? { target: { content: bytes } };
   }
-  return { sha256: toHex(await hashFile(target)) };
+  return { target: { sha256: toHex(await hashFile(target)) } };
 }
 
 async function policyOf(policyPath: string | undefined, trust: readonly string[] | undefined, io: CliIo): Promise<TrustPolicy> {
@@ -105,6 +151,7 @@ export const verify: Command = {
         trust: { type: 'string', multiple: true },
         store: { type: 'string' },
         content: { type: 'string' },
+        receipt: { type: 'string' },
         'model-path': { type: 'string' },
         at: { type: 'string' },
         json: { type: 'boolean' },
@@ -123,7 +170,7 @@ export const verify: Command = {
     });
     // One read per record, shared by the walk and the governance checks.
     const store = memoStore(await openStore(storePath));
-    const target = await targetOf(positionals[0], values.content);
+    const { target, credentials } = await targetOf(positionals[0], values.content, values.receipt);
     const progress = values['model-path'] !== undefined ? progressBar(io, 'hashing weights') : { done: () => undefined };
     const interrupt = interruptSignal();
     let report: VerifyReport;
@@ -141,6 +188,9 @@ export const verify: Command = {
     } finally {
       progress.done();
       interrupt.dispose();
+    }
+    if (credentials) {
+      report = { ...report, checks: [credentials, ...report.checks], verified: report.verified && credentials.ok };
     }
     if (format === 'json') printJson(io, report);
     else if (format === 'sarif') printJson(io, reportToSarif(report));
