@@ -14,7 +14,6 @@ import { attestModel } from '../src/records/model.js';
 import { signModel } from '../src/records/oms/sign-model.js';
 import { DirectoryStore } from '../src/store/directory.js';
 import { cleanupTemp, HAVE_DIST, makeTemp, runCli } from './helpers.js';
-// @ts-expect-error a plain JavaScript test helper without types
 import { makePng } from './c2pa-images.mjs';
 
 describe.skipIf(!HAVE_DIST)('provenant verify on an image with content credentials', () => {
