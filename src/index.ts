@@ -181,3 +181,5 @@ export type {
 export { createGovernanceVerifier, approvedParameterLimits } from './governance/verifier.js';
 export type { ParameterLimitsOptions } from './governance/verifier.js';
 export { memoStore } from './store/memo.js';
+export { verifyOutput } from './verify/output.js';
+export type { OutputProof } from './verify/output.js';
