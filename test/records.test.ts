@@ -83,6 +83,12 @@ describe('kinds', () => {
       weights: OMS_PREDICATE_TYPE,
       dataset: 'https://provenant.dev/dataset/v1',
       model: 'https://provenant.dev/model/v1',
+      electorate: 'https://provenant.dev/electorate/v1',
+      proposal: 'https://provenant.dev/proposal/v1',
+      ballot: 'https://provenant.dev/ballot/v1',
+      decision: 'https://provenant.dev/decision/v1',
+      output: 'https://provenant.dev/output/v1',
+      'output-batch': 'https://provenant.dev/output-batch/v1',
     });
     for (const kind of RECORD_KINDS) expect(kindOfPredicateType(PREDICATE_TYPES[kind])).toBe(kind);
     expect(kindOfPredicateType('https://provenant.dev/dataset/v2')).toBeUndefined();
