@@ -30,7 +30,7 @@ beforeAll(async () => {
 afterAll(cleanupTemp);
 
 describe('verifyOutput', () => {
-  const codes = (r: { checks: { ok: boolean; code?: string }[] }) => r.checks.filter((c) => !c.ok).map((c) => c.code);
+  const codes = (r: { checks: readonly { ok: boolean; code?: string }[] }) => r.checks.filter((c) => !c.ok).map((c) => c.code);
 
   it('a batched output: receipt object, CBOR and JSON encodings all verify; other content fails', async () => {
     const store = memoStore(chain.store);

@@ -1,4 +1,5 @@
-import { VerificationError } from '../lib/errors.js';
+import { ProvenantError } from '../lib/errors.js';
+import { validatePayload } from '../records/statement.js';
 import { isObject, parseJson } from '../lib/json.js';
 import { PREDICATE_TYPES } from '../records/kinds.js';
 import type { RecordStore } from '../store/types.js';
@@ -63,15 +64,19 @@ export class GovernanceIndex {
     const index = new GovernanceIndex(store);
     for await (const id of store.list()) {
       const stored = await store.get(id);
-      if (!isGovernancePayload(stored.payload)) continue;
       let record: ReadRecord<GovernanceKind>;
       try {
+        // Every record is validated once here; the chain walk reuses the result for the same bytes.
+        const validated = validatePayload(stored.payload);
+        if (!(GOVERNANCE_KINDS as readonly string[]).includes(validated.kind)) continue;
         record = readStored(stored, GOVERNANCE_KINDS);
       } catch (err) {
-        if (err instanceof VerificationError) {
+        // A governance record that does not validate is noted; anything else is not the index's business.
+        if (err instanceof ProvenantError && isGovernancePayload(stored.payload)) {
           index.invalid.push({ id: id.toString(), code: err.code, message: err.message });
           continue;
         }
+        if (err instanceof ProvenantError) continue;
         throw err;
       }
       index.add(record);

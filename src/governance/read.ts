@@ -2,7 +2,7 @@ import type { CID } from 'multiformats/cid';
 import { InputError, ProvenantError, VerificationError, type VerificationErrorCode } from '../lib/errors.js';
 import { parseJson } from '../lib/json.js';
 import { IN_TOTO_PAYLOAD_TYPE } from '../records/oms/bundle.js';
-import { validateStatement } from '../records/statement.js';
+import { validatePayload } from '../records/statement.js';
 import type { PredicateMap, RecordKind, StatementOf } from '../records/types.js';
 import type { RecordIdInput, RecordStore, StoredRecord } from '../store/types.js';
 
@@ -76,13 +76,16 @@ export function readStored<K extends RecordKind>(stored: StoredRecord, kinds: re
   if (stored.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     throw new VerificationError('ERR_PAYLOAD_TYPE', `record ${stored.id}: payloadType is ${JSON.stringify(stored.payloadType)}, expected ${IN_TOTO_PAYLOAD_TYPE}`);
   }
-  let value;
+  let validated;
   try {
-    value = parseJson(stored.payload, 'record statement');
+    validated = validatePayload(stored.payload);
   } catch (err) {
+    if (err instanceof VerificationError) throw err;
     throw new VerificationError('ERR_STATEMENT_INVALID', `record ${stored.id}: the payload is not acceptable JSON: ${(err as Error).message}`, { cause: err });
   }
-  const validated = validateStatement(value, { kinds });
+  if (!(kinds as readonly RecordKind[]).includes(validated.kind)) {
+    throw new VerificationError('ERR_PREDICATE_TYPE', `record ${stored.id} is a ${validated.kind} record; expected ${kinds.join(', ')}`);
+  }
   return {
     id: stored.id,
     idString: stored.id.toString(),

@@ -1,6 +1,6 @@
 import { bytesEqual, decodeBase64, fromHex, toHex } from '../lib/bytes.js';
 import { InputError, VerificationError } from '../lib/errors.js';
-import { isObject } from '../lib/json.js';
+import { isObject, parseJson } from '../lib/json.js';
 import { rootDigestOf } from '../digest/model.js';
 import { KIND_RULES, kindOfPredicateType, PREDICATE_TYPES } from './kinds.js';
 import { parseOmsStatement, STATEMENT_TYPE } from './oms/statement.js';
@@ -240,4 +240,33 @@ export function recordLinks(validated: ValidatedStatement): string[] {
   if (validated.kind === 'weights') return [];
   const rules = KIND_RULES[validated.kind];
   return (rules.links as (s: StatementOf<ProvenantKind>) => string[])(validated.statement as StatementOf<ProvenantKind>);
+}
+
+/** Statements already validated, by the exact payload bytes they were parsed from (a store hands out the same bytes again). */
+const validatedPayloads = new WeakMap<Uint8Array, ValidatedStatement>();
+
+/**
+ * Parse the exact signed payload bytes (strict JSON) and validate the
+ * statement as a record of a known kind, remembering the result for these
+ * bytes: when a verification meets the same stored record twice (the
+ * governance index and the chain walk, say), the work is done once. Only
+ * successes are remembered; the bytes must not be changed afterwards
+ * (records from a store are never written to).
+ *
+ * @param payload the exact payload bytes
+ * @param what what the payload is, for messages
+ * @returns the kind, the statement and its predicate
+ * @throws InputError `ERR_MALFORMED`, `ERR_LIMIT_EXCEEDED` (from parsing)
+ * @throws VerificationError as {@link validateStatement}
+ * @example
+ * ```ts
+ * const { kind } = validatePayload(stored.payload);
+ * ```
+ */
+export function validatePayload(payload: Uint8Array, what = 'record statement'): ValidatedStatement {
+  const cached = validatedPayloads.get(payload);
+  if (cached) return cached;
+  const validated = validateStatement(parseJson(payload, what));
+  validatedPayloads.set(payload, validated);
+  return validated;
 }

@@ -12,7 +12,7 @@ import { parseRecordId, recordId } from '../records/id.js';
 import { kindOfPredicateType } from '../records/kinds.js';
 import { buildKeyBundle, IN_TOTO_PAYLOAD_TYPE } from '../records/oms/bundle.js';
 import { SchemaValidationError } from '../records/schema/validate.js';
-import { recordLinks, validateStatement } from '../records/statement.js';
+import { recordLinks, validatePayload, validateStatement } from '../records/statement.js';
 import type { RecordSource } from '../records/types.js';
 import type { OutputLeaf, OutputParameters, OutputPredicate } from '../records/schema/output.js';
 import { MAX_CHAIN_RECORDS } from '../store/chain.js';
@@ -306,7 +306,7 @@ async function loadRecord(
   }
   let validated;
   try {
-    validated = validateStatement(parseJson(stored.payload, `record ${id}`));
+    validated = validatePayload(stored.payload, `record ${id}`);
   } catch (err) {
     if (!(err instanceof ProvenantError)) throw err;
     const code = err.code === 'ERR_MALFORMED' ? 'ERR_STATEMENT_INVALID' : err.code;
