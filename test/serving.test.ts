@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, importSigner } from '../src/envelope/keys.js';
 import { attestModel } from '../src/records/model.js';
 import { signModel } from '../src/records/oms/sign-model.js';
@@ -79,10 +79,12 @@ describe.skipIf(!HAVE_DIST)('examples/serving/server.mjs', () => {
     baseArgs = ['--model-dir', modelDir, '--model-id', modelId, '--key', join(dir, 'server.pem'), '--publisher', join(dir, 'publisher.pub'), '--store', storeDir];
   }, 120_000);
 
-  afterAll(async () => {
+  afterEach(() => {
+    // A test that failed half way must not leave its server running.
     server?.child.kill('SIGKILL');
-    await cleanupTemp();
+    server = undefined;
   });
+  afterAll(cleanupTemp);
 
   it('signs every response; `provenant verify --receipt --content` verifies them; a tampered response fails', async () => {
     server = await startServer([...baseArgs, '--batch-ms', '20']);

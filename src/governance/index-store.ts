@@ -5,6 +5,9 @@ import { PREDICATE_TYPES } from '../records/kinds.js';
 import type { RecordStore } from '../store/types.js';
 import { readStored, type ReadRecord } from './read.js';
 
+/** How many records the index reads at once. */
+const READ_AHEAD = 32;
+
 /** The governance kinds. */
 export const GOVERNANCE_KINDS = ['electorate', 'proposal', 'ballot', 'decision'] as const;
 /** One of {@link GOVERNANCE_KINDS}. */
@@ -62,26 +65,38 @@ export class GovernanceIndex {
    */
   static async build(store: RecordStore): Promise<GovernanceIndex> {
     const index = new GovernanceIndex(store);
-    for await (const id of store.list()) {
-      const stored = await store.get(id);
-      let record: ReadRecord<GovernanceKind>;
-      try {
-        // Every record is validated once here; the chain walk reuses the result for the same bytes.
-        const validated = validatePayload(stored.payload);
-        if (!(GOVERNANCE_KINDS as readonly string[]).includes(validated.kind)) continue;
-        record = readStored(stored, GOVERNANCE_KINDS);
-      } catch (err) {
-        // A governance record that does not validate is noted; anything else is not the index's business.
-        if (err instanceof ProvenantError && isGovernancePayload(stored.payload)) {
-          index.invalid.push({ id: id.toString(), code: err.code, message: err.message });
-          continue;
-        }
-        if (err instanceof ProvenantError) continue;
-        throw err;
-      }
-      index.add(record);
+    const ids: string[] = [];
+    for await (const id of store.list()) ids.push(id.toString());
+    // Reads overlap (file I/O waits on the thread pool); records are indexed in the store's order.
+    for (let start = 0; start < ids.length; start += READ_AHEAD) {
+      const chunk = ids.slice(start, start + READ_AHEAD);
+      const read = await Promise.all(chunk.map((id) => index.read(id)));
+      for (const record of read) if (record) index.add(record);
     }
     return index;
+  }
+
+  /** Read and classify one record; a broken one is noted, not thrown (one bad file must not hide the rest). */
+  private async read(id: string): Promise<ReadRecord<GovernanceKind> | undefined> {
+    let stored;
+    try {
+      stored = await this.store.get(id);
+    } catch (err) {
+      if (!(err instanceof ProvenantError)) throw err;
+      this.invalid.push({ id, code: err.code, message: err.message });
+      return undefined;
+    }
+    try {
+      // Every record is validated once here; the chain walk reuses the result for the same bytes.
+      const validated = validatePayload(stored.payload);
+      if (!(GOVERNANCE_KINDS as readonly string[]).includes(validated.kind)) return undefined;
+      return readStored(stored, GOVERNANCE_KINDS);
+    } catch (err) {
+      if (!(err instanceof ProvenantError)) throw err;
+      // A governance record that does not validate is noted; anything else is not the index's business.
+      if (isGovernancePayload(stored.payload)) this.invalid.push({ id, code: err.code, message: err.message });
+      return undefined;
+    }
   }
 
   private add(record: ReadRecord<GovernanceKind>): void {
