@@ -164,6 +164,43 @@ export function verifySignature(key: PublicKey, data: Uint8Array, signature: Uin
   }
 }
 
+function verifyOnPool(
+  hash: string | null,
+  data: Uint8Array,
+  key: KeyObject | { key: KeyObject; dsaEncoding: 'ieee-p1363' },
+  signature: Uint8Array,
+): Promise<boolean> {
+  return new Promise((resolve) => {
+    try {
+      cryptoVerify(hash, data, key, signature, (err, ok) => resolve(!err && ok));
+    } catch {
+      resolve(false);
+    }
+  });
+}
+
+/**
+ * {@link verifySignature} on libuv's thread pool: many signatures checked at
+ * once use every core, and the event loop stays free meanwhile.
+ *
+ * @param key the public key
+ * @param data the signed bytes
+ * @param signature the signature (ECDSA as DER or raw r||s)
+ * @returns true only for a valid signature; never rejects for a bad one
+ * @example
+ * ```ts
+ * const ok = await Promise.all(ballots.map((b) => verifySignatureAsync(key, b.message, b.sig)));
+ * ```
+ */
+export async function verifySignatureAsync(key: PublicKey, data: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  const hash = HASH_OF[key.algorithm];
+  if (key.algorithm === 'ed25519') return verifyOnPool(null, data, key.keyObject, signature);
+  const raw = signature.length === 2 * COORDINATE_BYTES[key.algorithm];
+  if (raw && signature[0] !== 0x30) return verifyOnPool(hash, data, { key: key.keyObject, dsaEncoding: 'ieee-p1363' }, signature);
+  if (await verifyOnPool(hash, data, key.keyObject, signature)) return true;
+  return raw ? verifyOnPool(hash, data, { key: key.keyObject, dsaEncoding: 'ieee-p1363' }, signature) : false;
+}
+
 /** A freshly generated key pair, as PEM. */
 export interface GeneratedKeyPair {
   algorithm: KeyAlgorithm;

@@ -5,7 +5,7 @@ import { recordSubject } from '../records/governance-kinds.js';
 import type { DecisionPredicate, DecisionTally, REJECTION_REASONS } from '../records/schema/governance.js';
 import type { CreatedRecord } from '../records/types.js';
 import type { RecordIdInput, RecordStore } from '../store/types.js';
-import { ballotProblem, compareBallots } from './ballot.js';
+import { ballotProblem, ballotProblemAsync, compareBallots } from './ballot.js';
 import { loadElectorate, type VerifiedElectorate } from './electorate.js';
 import { GovernanceIndex } from './index-store.js';
 import { proposalProblems, windowOf } from './proposal.js';
@@ -104,6 +104,39 @@ export interface GovernanceOptions {
 }
 
 /**
+ * Reach the verdict on every ballot not yet in `verdicts`, checking their
+ * signatures concurrently on the thread pool.
+ *
+ * @param ballots the ballots
+ * @param proposal their proposal
+ * @param electorate the proposal's electorate
+ * @param verdicts where verdicts are kept (keys as {@link ballotVerdict} makes them)
+ * @returns when every verdict is in `verdicts`
+ * @example
+ * ```ts
+ * await prefetchVerdicts(index.ballotsFor(proposal.idString), proposal, electorate, verdicts);
+ * ```
+ */
+export async function prefetchVerdicts(
+  ballots: readonly ReadRecord<'ballot'>[],
+  proposal: ReadRecord<'proposal'>,
+  electorate: VerifiedElectorate,
+  verdicts: Map<string, GovernanceProblem | undefined>,
+): Promise<void> {
+  const todo = new Map<string, ReadRecord<'ballot'>>();
+  for (const b of ballots) {
+    const key = verdictKey(b, proposal, electorate);
+    if (!verdicts.has(key)) todo.set(key, b);
+  }
+  const results = await Promise.all([...todo.values()].map((b) => ballotProblemAsync(b, proposal, electorate)));
+  [...todo.keys()].forEach((key, i) => verdicts.set(key, results[i]));
+}
+
+function verdictKey(ballot: ReadRecord<'ballot'>, proposal: ReadRecord<'proposal'>, electorate: VerifiedElectorate): string {
+  return `${ballot.idString} ${proposal.idString} ${electorate.id}`;
+}
+
+/**
  * {@link ballotProblem}, remembered in `verdicts` when given.
  *
  * @param ballot the ballot
@@ -123,7 +156,7 @@ export function ballotVerdict(
   verdicts: Map<string, GovernanceProblem | undefined> | undefined,
 ): GovernanceProblem | undefined {
   if (!verdicts) return ballotProblem(ballot, proposal, electorate);
-  const key = `${ballot.idString} ${proposal.idString} ${electorate.id}`;
+  const key = verdictKey(ballot, proposal, electorate);
   if (verdicts.has(key)) return verdicts.get(key);
   const verdict = ballotProblem(ballot, proposal, electorate);
   verdicts.set(key, verdict);
@@ -174,8 +207,10 @@ export async function tallyProposal(store: RecordStore, id: RecordIdInput, optio
   const index = options.index ?? (await GovernanceIndex.build(store));
   const rejected: GovernanceProblem[] = [];
   const valid: ReadRecord<'ballot'>[] = [];
+  const verdicts = options.ballotVerdicts ?? new Map<string, GovernanceProblem | undefined>();
+  await prefetchVerdicts(index.ballotsFor(proposal.idString), proposal, electorate, verdicts);
   for (const b of index.ballotsFor(proposal.idString)) {
-    const problem = ballotVerdict(b, proposal, electorate, options.ballotVerdicts);
+    const problem = ballotVerdict(b, proposal, electorate, verdicts);
     if (problem) rejected.push(problem);
     else valid.push(b);
   }
@@ -331,6 +366,9 @@ export async function verifyDecision(store: RecordStore, id: RecordIdInput, opti
   const verdicts = options.ballotVerdicts ?? new Map<string, GovernanceProblem | undefined>();
 
   const index = options.index ?? (await GovernanceIndex.build(store));
+  // Every ballot's signature is checked at once, on the thread pool; the checks below read the verdicts.
+  const listed = d.ballots.map((id) => index.ballots.get(id)).filter((b): b is ReadRecord<'ballot'> => b !== undefined);
+  await prefetchVerdicts([...listed, ...index.ballotsFor(proposal.idString)], proposal, electorate, verdicts);
   const counted: ReadRecord<'ballot'>[] = [];
   const voters = new Map<string, string>();
   for (const ballotId of d.ballots) {
@@ -357,12 +395,12 @@ export async function verifyDecision(store: RecordStore, id: RecordIdInput, opti
   }
 
   // What the store knows beyond the decision: later ballots of counted voters, valid ballots left out.
-  const listed = new Set(d.ballots);
+  const listedIds = new Set(d.ballots);
   const valid = index.ballotsFor(proposal.idString).filter((b) => ballotVerdict(b, proposal, electorate, verdicts) === undefined);
   const { latest } = latestPerVoter(valid);
   const decided = timeOf(d.decided);
   for (const b of latest) {
-    if (listed.has(b.idString)) continue;
+    if (listedIds.has(b.idString)) continue;
     if (timeOf(b.predicate.cast) > decided) continue; // cast after the decision: it could not have been counted
     const code: VerificationErrorCode = voters.has(b.predicate.voter) ? 'ERR_BALLOT_SUPERSEDED' : 'ERR_BALLOT_OMITTED';
     problems.push({
