@@ -136,9 +136,9 @@ export type {
 } from './records/types.js';
 
 export { verifyChain } from './verify/chain.js';
-export type { VerifyTarget, VerifyChainOptions } from './verify/chain.js';
+export type { VerifyTarget, VerifyChainOptions, SigstoreRoleVerifier } from './verify/chain.js';
 export { loadPolicy, parsePolicy, policyFromKeys, parseDuration, PolicyError, MAX_POLICY_BYTES, DEFAULT_POLICY_ALGORITHMS } from './verify/policy.js';
-export type { TrustPolicy, PolicyRole, KindRule, ParsePolicyOptions, PolicyFromKeysOptions } from './verify/policy.js';
+export type { TrustPolicy, PolicyRole, PolicySigstoreIdentity, KindRule, ParsePolicyOptions, PolicyFromKeysOptions } from './verify/policy.js';
 export { policyJsonSchema, POLICY_SCHEMA_ID } from './verify/policy-schema.js';
 export { formatReportText, reportToSarif, CHECK_NAMES, SARIF_VERSION } from './verify/report.js';
 export type { VerifyReport, VerifyCheck, ChainRecord, ChainLink, CheckName } from './verify/report.js';

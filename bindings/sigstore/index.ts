@@ -19,3 +19,5 @@ export { parseTrustedRoot, loadTrustedRoot, publicGoodTrustedRoot } from './trus
 export type { SigstoreTrustedRoot, ParseTrustedRootOptions, TrustedLog, TrustedAuthority, ValidityPeriod } from './trusted-root.js';
 export { SIGSTORE_BUNDLE_MEDIA_TYPES, MAX_BUNDLE_BYTES } from './bundle.js';
 export type { SigstoreBundleJson, SigstoreTlogEntryJson } from './bundle.js';
+export { sigstorePolicyVerifier } from './policy.js';
+export type { SigstorePolicyVerifierOptions } from './policy.js';

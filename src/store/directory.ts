@@ -6,7 +6,7 @@ import { parseEnvelope } from '../envelope/parse.js';
 import { MAX_ENVELOPE_BYTES, MAX_SIGNATURES, type EnvelopeLimits } from '../envelope/types.js';
 import { bytesEqual } from '../lib/bytes.js';
 import { InputError, ProvenantError, fsError } from '../lib/errors.js';
-import { writeFileAtomic } from '../lib/fs.js';
+import { readRegularFile, writeFileAtomic } from '../lib/fs.js';
 import { parseRecordId, recordId } from '../records/id.js';
 import { decodeStoredRecord } from './decode.js';
 import { asRecordId, envelopeBytesOf } from './input.js';
@@ -265,6 +265,76 @@ export class DirectoryStore implements WritableRecordStore {
     await syncDirectory(shardDir);
     if (created !== undefined) await syncDirectory(this.location);
     return id;
+  }
+
+  /**
+   * The file of a record's Sigstore bundle: the sidecar `<dir>/<shard>/<id>.sigstore.json`
+   * next to the record (a record signed keylessly is stored as its plain DSSE
+   * envelope, and its bundle here). `list` never reads sidecars as records.
+   *
+   * @param id the record id
+   * @returns the sidecar's path
+   * @throws InputError `ERR_MALFORMED` when `id` is not a record id
+   * @example
+   * ```ts
+   * store.bundlePathOf(id) // '/abs/.provenant/xy/bagaaiera....sigstore.json'
+   * ```
+   */
+  bundlePathOf(id: RecordIdInput): string {
+    const text = asRecordId(id).toString();
+    return join(this.location, text.slice(-3, -1), `${text}.sigstore.json`);
+  }
+
+  /**
+   * Store a record's Sigstore bundle (JSON bytes) in its sidecar, atomically,
+   * replacing any bundle there. The bundle is not checked here: `verify`
+   * checks it against the record and the policy.
+   *
+   * @param id the record id
+   * @param bundle the bundle's JSON bytes (at most the envelope size limit)
+   * @throws InputError `ERR_MALFORMED` for a bad id, `ERR_LIMIT_EXCEEDED`, `ERR_WRITE_FAILED`
+   * @example
+   * ```ts
+   * await store.putBundle(id, utf8(JSON.stringify(signed.bundle)));
+   * ```
+   */
+  async putBundle(id: RecordIdInput, bundle: Uint8Array): Promise<void> {
+    const path = this.bundlePathOf(id);
+    const data = new Uint8Array(bundle);
+    if (data.length > this.#limits.maxBytes) {
+      throw new InputError('ERR_LIMIT_EXCEEDED', `the Sigstore bundle is ${data.length} bytes, above the limit of ${this.#limits.maxBytes}`);
+    }
+    const shardDir = join(path, '..');
+    try {
+      await mkdir(shardDir, { recursive: true });
+    } catch (err) {
+      throw new InputError('ERR_WRITE_FAILED', `cannot create ${shardDir}: ${(err as Error).message}`, { cause: err });
+    }
+    await writeFileAtomic(path, data);
+    await syncDirectory(shardDir);
+  }
+
+  /**
+   * A record's Sigstore bundle from its sidecar, if it has one.
+   *
+   * @param id the record id
+   * @returns the bundle's bytes, or undefined when there is no sidecar
+   * @throws InputError `ERR_MALFORMED` for a bad id, `ERR_LIMIT_EXCEEDED`, `ERR_SYMLINK_REFUSED`, `ERR_UNREADABLE`
+   * @example
+   * ```ts
+   * const bundle = await store.getBundle(id);
+   * ```
+   */
+  async getBundle(id: RecordIdInput): Promise<Uint8Array | undefined> {
+    const path = this.bundlePathOf(id);
+    try {
+      await lstat(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw fsError(err, path, 'read the Sigstore bundle');
+    }
+    return new Uint8Array(await readRegularFile(path, 'read the Sigstore bundle', this.#limits.maxBytes));
   }
 
   async #readdir(dir: string) {

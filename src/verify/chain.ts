@@ -29,7 +29,7 @@ import {
   type VerifyContext,
   type WalkedRecord,
 } from './governance.js';
-import type { KindRule, TrustPolicy } from './policy.js';
+import type { KindRule, PolicyRole, TrustPolicy } from './policy.js';
 import type { ChainLink, ChainRecord, VerifyCheck, VerifyReport } from './report.js';
 import { walkGraph, type LoadResult, type WalkedNode } from './walk.js';
 
@@ -65,11 +65,43 @@ export interface VerifyChainOptions {
   governance?: GovernanceVerifier;
   /** Further kind-specific verifiers (e.g. output receipts). */
   verifiers?: readonly RecordVerifier[];
+  /**
+   * The Sigstore plug-in, for policy roles that name Sigstore identities
+   * (`sigstorePolicyVerifier` of `provenant/sigstore`). Without it, such a
+   * role accepts no keyless signature (`ERR_SIGSTORE_UNAVAILABLE`).
+   */
+  sigstore?: SigstoreRoleVerifier;
+  /**
+   * The Sigstore bundle of a record signed keylessly, by record id (e.g.
+   * `DirectoryStore.getBundle`, the store's sidecar `<id>.sigstore.json`);
+   * undefined when there is none.
+   */
+  sigstoreBundles?: (id: string) => Promise<Uint8Array | undefined>;
   /** Most records walked (default 100,000). */
   maxRecords?: number;
   /** Limits on every envelope read. */
   limits?: EnvelopeLimits;
   signal?: AbortSignal;
+}
+
+/**
+ * Verifies a record's Sigstore bundle for a policy role that names Sigstore
+ * identities: the bundle's DSSE envelope must carry exactly the record's
+ * payload and payloadType, verify offline against the role's trusted root,
+ * and have a certificate for one of the role's identities.
+ */
+export interface SigstoreRoleVerifier {
+  /**
+   * @returns who signed, for the report (e.g. `sigstore:alice@example.com`)
+   * @throws VerificationError with a stable code when the bundle does not verify for the role
+   */
+  verifyRole(role: PolicyRole, bundle: Uint8Array, record: { payload: Uint8Array; payloadType: string }): Promise<{ signer: string }>;
+}
+
+/** How the signature check reaches Sigstore bundles. */
+interface SigstoreAccess {
+  verifier?: SigstoreRoleVerifier;
+  bundles?: (id: string) => Promise<Uint8Array | undefined>;
 }
 
 /** A record that could not be read or validated: the check that failed. */
@@ -206,8 +238,49 @@ function describeSigners(signed: number, threshold: number, role: string, total:
   return `signed by ${signed} of the ${total} ${role} ${total === 1 ? 'key' : 'keys'} (threshold ${threshold})`;
 }
 
+/** The signature check of a role with Sigstore identities, when its keys did not sign: the record's sidecar bundle. */
+async function sigstoreCheck(
+  record: WalkedRecord,
+  role: PolicyRole,
+  sigstore: SigstoreAccess,
+  keyFailure: VerifyCheck | undefined,
+): Promise<{ check: VerifyCheck; signedBy: string[] }> {
+  const base = { record: record.idString, kind: record.kind, check: 'signature' };
+  const who = `${role.name} role`;
+  const bundle = sigstore.bundles ? await sigstore.bundles(record.idString) : undefined;
+  if (!bundle) {
+    const keys = keyFailure ? ` (${keyFailure.message})` : '';
+    return {
+      check: { ...base, ok: false, code: 'ERR_SIGSTORE_BUNDLE_MISSING', message: `${who}: no Sigstore bundle for this record (the store's sidecar ${record.idString}.sigstore.json)${keys}` },
+      signedBy: [],
+    };
+  }
+  if (!sigstore.verifier) {
+    return {
+      check: { ...base, ok: false, code: 'ERR_SIGSTORE_UNAVAILABLE', message: `${who} names Sigstore identities, and no Sigstore verifier was given` },
+      signedBy: [],
+    };
+  }
+  try {
+    const { signer } = await sigstore.verifier.verifyRole(role, bundle, { payload: record.stored.payload, payloadType: record.stored.payloadType });
+    return { check: { ...base, ok: true, message: `signed keylessly by ${signer} (a Sigstore identity of the ${role.name} role)` }, signedBy: [signer] };
+  } catch (err) {
+    if (!(err instanceof VerificationError)) throw err;
+    return { check: { ...base, ok: false, code: err.code, message: `${who}: ${err.message}`, ...(err.details.length ? { details: err.details } : {}) }, signedBy: [] };
+  }
+}
+
 /** The policy's signature check of a record, or undefined when the policy leaves it to the governance verifier. */
-function signatureCheck(record: WalkedRecord, policy: TrustPolicy): { check?: VerifyCheck; signedBy: string[] } {
+async function signatureCheck(record: WalkedRecord, policy: TrustPolicy, sigstore: SigstoreAccess): Promise<{ check?: VerifyCheck; signedBy: string[] }> {
+  const byKeys = keySignatureCheck(record, policy);
+  const role = policy.roles.get(policy.kinds.get(record.kind)?.signedBy ?? '');
+  if (!byKeys.check || byKeys.check.ok || !role?.sigstore?.length) return byKeys;
+  // A role with Sigstore identities: its keys (when it has any) did not sign; a keyless signature may.
+  return sigstoreCheck(record, role, sigstore, role.keys.length ? byKeys.check : undefined);
+}
+
+/** The signature check of a record against its role's keys. */
+function keySignatureCheck(record: WalkedRecord, policy: TrustPolicy): { check?: VerifyCheck; signedBy: string[] } {
   const base = { record: record.idString, kind: record.kind, check: 'signature' };
   const rule = policy.kinds.get(record.kind);
   if (!rule) {
@@ -263,6 +336,7 @@ async function loadRecord(
   policy: TrustPolicy,
   limits: EnvelopeLimits,
   given: StoredRecord | undefined,
+  sigstore: SigstoreAccess,
 ): Promise<LoadResult<Loaded>> {
   let cid: CID;
   try {
@@ -322,7 +396,7 @@ async function loadRecord(
     signedBy: [],
     depth,
   };
-  const { check, signedBy } = signatureCheck(record, policy);
+  const { check, signedBy } = await signatureCheck(record, policy, sigstore);
   record.signedBy = signedBy;
   const rules = linkRules(record);
   const all = [...new Set(recordLinks(validated).map(canonicalId))];
@@ -553,6 +627,10 @@ export async function verifyChain(target: VerifyTarget, options: VerifyChainOpti
   const governance = options.governance;
   const plugins: RecordVerifier[] = [...(governance ? [governance] : []), ...(options.verifiers ?? [])];
 
+  const sigstoreAccess: SigstoreAccess = {
+    ...(options.sigstore ? { verifier: options.sigstore } : {}),
+    ...(options.sigstoreBundles ? { bundles: options.sigstoreBundles } : {}),
+  };
   const resolved = await resolveTarget(target, store, limits);
   throwIfAborted(options.signal);
   const checks: VerifyCheck[] = [];
@@ -568,7 +646,7 @@ export async function verifyChain(target: VerifyTarget, options: VerifyChainOpti
     return { verified: false, target: resolved.target, roots: [], at: at.toISOString(), checks, chain: [] };
   }
 
-  const graph = await walkGraph(resolved.roots, (id, depth) => loadRecord(id, depth, store, policy, limits, resolved.given), maxRecords);
+  const graph = await walkGraph(resolved.roots, (id, depth) => loadRecord(id, depth, store, policy, limits, resolved.given, sigstoreAccess), maxRecords);
   throwIfAborted(options.signal);
   const records = new Map<string, WalkedRecord>();
   for (const node of graph.nodes) if (node.result.status === 'ok') records.set(node.id, node.result.value.record);

@@ -38,11 +38,23 @@ export const durationString = {
   patternHint: 'a duration such as 90m, 36h, 365d or 52w',
 } as const satisfies Schema;
 
-/** One role: the keys trusted for it and how many of them must sign. */
+/** A Sigstore identity of a role: the certificate SAN (exact, or an anchored pattern) and the OIDC issuer. */
+export const sigstoreIdentitySchema = {
+  type: 'object',
+  description: 'a Sigstore identity: exactly one of san or sanPattern, and the OIDC issuer',
+  required: ['issuer'],
+  additionalProperties: false,
+  properties: {
+    san: { type: 'string', description: 'the certificate subject alternative name, compared exactly (an email or URI)', minLength: 1, maxLength: 1024 },
+    sanPattern: { type: 'string', description: 'a regular expression the whole SAN must match (anchored)', minLength: 1, maxLength: 1024 },
+    issuer: { type: 'string', description: 'the OIDC issuer URL, compared exactly', minLength: 1, maxLength: 1024 },
+  },
+} as const satisfies Schema;
+
+/** One role: the keys (or Sigstore identities) trusted for it and how many of them must sign. */
 export const roleSchema = {
   type: 'object',
   description: 'a role: the keys trusted to act in it and how many distinct ones must sign',
-  required: ['keys'],
   additionalProperties: false,
   properties: {
     keys: {
@@ -53,6 +65,21 @@ export const roleSchema = {
       minItems: 1,
       maxItems: MAX_ROLE_KEYS,
       items: { type: 'string', minLength: 1, maxLength: 16_384 },
+    },
+    sigstore: {
+      type: 'array',
+      description:
+        'Sigstore identities trusted for the role (any one of them): a record signed keylessly verifies when its ' +
+        'Sigstore bundle (the store\'s sidecar `<id>.sigstore.json`) has a certificate for one of them. A role needs keys, sigstore or both',
+      minItems: 1,
+      maxItems: MAX_ROLE_KEYS,
+      items: sigstoreIdentitySchema,
+    },
+    trustedRoot: {
+      type: 'string',
+      description: 'the Sigstore trusted_root.json for sigstore identities (relative to the policy file; default the public-good root)',
+      minLength: 1,
+      maxLength: 4096,
     },
     threshold: {
       type: 'integer',

@@ -10,13 +10,32 @@ import { checkSchema, FieldErrors, propertyPath } from '../records/schema/valida
 import { GOVERNANCE_KINDS } from './governance.js';
 import { POLICY_MAPS, policySchema } from './policy-schema.js';
 
-/** A role of a trust policy: the keys trusted to act in it and how many must sign. */
+/**
+ * A Sigstore identity a role trusts: the certificate's SAN, exactly (`san`)
+ * or by a pattern matched against the whole SAN (`sanPattern`), and the OIDC
+ * issuer, exactly.
+ */
+export interface PolicySigstoreIdentity {
+  readonly san?: string;
+  readonly sanPattern?: string;
+  readonly issuer: string;
+}
+
+/** A role of a trust policy: the keys (or Sigstore identities) trusted to act in it and how many must sign. */
 export interface PolicyRole {
   readonly name: string;
-  /** Distinct keys (by key id), each of an algorithm the policy accepts. */
+  /** Distinct keys (by key id), each of an algorithm the policy accepts (empty for a Sigstore-only role). */
   readonly keys: readonly PublicKey[];
-  /** How many distinct keys of the role must sign (1 to `keys.length`). */
+  /** How many distinct keys of the role must sign (1 to `keys.length`; 1 for a Sigstore-only role). */
   readonly threshold: number;
+  /**
+   * Sigstore identities trusted for the role (any one of them): a record
+   * whose Sigstore bundle has a certificate for one of them is signed by the
+   * role, whatever its keys. Verified by the `sigstore` plug-in of `verifyChain`.
+   */
+  readonly sigstore?: readonly PolicySigstoreIdentity[];
+  /** Absolute path of the Sigstore trusted root for `sigstore` (default: the binding's public-good root). */
+  readonly trustedRoot?: string;
 }
 
 /** What the records of one kind require. */
@@ -286,7 +305,9 @@ export async function parsePolicy(input: string | Uint8Array | object, options: 
 }
 
 interface RoleDoc {
-  keys: string[];
+  keys?: string[];
+  sigstore?: { san?: string; sanPattern?: string; issuer: string }[];
+  trustedRoot?: string;
   threshold?: number;
 }
 interface KindDoc {
@@ -352,8 +373,33 @@ async function buildRole(
   errors: FieldErrors,
 ): Promise<PolicyRole | undefined> {
   const path = propertyPath('policy.roles', name);
+  let bad = false;
+  const sigstore: PolicySigstoreIdentity[] = [];
+  if (doc.keys === undefined && doc.sigstore === undefined) bad = true; // reported by buildPolicy
+  if (doc.trustedRoot !== undefined && doc.sigstore === undefined) {
+    errors.add(`${path}.trustedRoot`, 'is only used with sigstore identities');
+    bad = true;
+  }
+  (doc.sigstore ?? []).forEach((id, i) => {
+    const at = `${path}.sigstore[${i}]`;
+    if ((id.san === undefined) === (id.sanPattern === undefined)) {
+      errors.add(at, 'expected exactly one of san or sanPattern');
+      bad = true;
+      return;
+    }
+    if (id.sanPattern !== undefined) {
+      try {
+        new RegExp(`^(?:${id.sanPattern})$`);
+      } catch (err) {
+        errors.add(`${at}.sanPattern`, `is not a valid regular expression: ${(err as Error).message}`);
+        bad = true;
+        return;
+      }
+    }
+    sigstore.push(Object.freeze({ ...(id.san !== undefined ? { san: id.san } : { sanPattern: id.sanPattern! }), issuer: id.issuer }));
+  });
   const loaded = await Promise.all(
-    doc.keys.map((ref) =>
+    (doc.keys ?? []).map((ref) =>
       loadKey(ref, baseDir).then(
         (key) => ({ key }),
         (err: unknown) => {
@@ -365,7 +411,6 @@ async function buildRole(
   );
   const keys: PublicKey[] = [];
   const seen = new Map<string, number>();
-  let bad = false;
   loaded.forEach((entry, i) => {
     const at = `${path}.keys[${i}]`;
     if ('error' in entry) {
@@ -389,16 +434,33 @@ async function buildRole(
     keys.push(key);
   });
   const threshold = doc.threshold ?? 1;
-  if (!bad && threshold > keys.length) {
+  if (!bad && threshold > Math.max(keys.length, sigstore.length ? 1 : 0)) {
     errors.add(`${path}.threshold`, `is ${threshold}, above the role's ${keys.length} ${keys.length === 1 ? 'key' : 'keys'}`);
   }
-  return bad ? undefined : Object.freeze({ name, keys: Object.freeze(keys), threshold });
+  const trustedRoot = doc.trustedRoot === undefined ? undefined : isAbsolute(doc.trustedRoot) ? doc.trustedRoot : resolve(baseDir, doc.trustedRoot);
+  return bad
+    ? undefined
+    : Object.freeze({
+        name,
+        keys: Object.freeze(keys),
+        threshold,
+        ...(sigstore.length ? { sigstore: Object.freeze(sigstore) } : {}),
+        ...(trustedRoot !== undefined ? { trustedRoot } : {}),
+      });
 }
 
 async function buildPolicy(value: unknown, baseDir: string, source: string): Promise<TrustPolicy> {
   const errors = new FieldErrors();
   checkSchema(policySchema, value, 'policy', errors);
   if (!isObject(value)) throw new PolicyError(source, errors.list, errors.count);
+  // A role needs keys, Sigstore identities or both (the schema subset cannot say "one of").
+  if (isObject(value.roles)) {
+    for (const [name, role] of Object.entries(value.roles)) {
+      if (isObject(role) && role.keys === undefined && role.sigstore === undefined) {
+        errors.add(`${propertyPath('policy.roles', name)}.keys`, 'is required (keys, sigstore identities, or both)');
+      }
+    }
+  }
   const roleDocs = checkMap<RoleDoc>(value, 'roles', errors);
   const kindDocs = checkMap<KindDoc>(value, 'kinds', errors);
 

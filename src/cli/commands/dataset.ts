@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { toHex } from '../../lib/bytes.js';
 import { attestDataset } from '../../records/dataset.js';
 import { openWritableStore } from './store.js';
+import { checkKeylessFlags, ephemeralSigner, keylessFlags, storeKeyless } from './keyless.js';
 import {
   interruptSignal,
   loadSigners,
@@ -17,7 +18,7 @@ import {
 } from '../io.js';
 
 const attestUsage =
-  'provenant dataset attest PATH --name N --version V --key KEY [--key KEY...] [--license L] [--source URI] [--record-count N] [--ignore PATH...] [--store DIR] [--json]';
+  'provenant dataset attest PATH --name N --version V (--key KEY [--key KEY...] | --sigstore [--oidc-token TOKEN|FILE] [--fulcio-url URL] [--rekor-url URL] [--rekor-entry-type dsse|intoto] [--tsa-url URL]) [--license L] [--source URI] [--record-count N] [--ignore PATH...] [--store DIR] [--json]';
 
 const attest: Command = {
   summary: 'hash a dataset and write a signed dataset record to the store',
@@ -30,13 +31,16 @@ const attest: Command = {
         source: { type: 'string' },
         'record-count': { type: 'string' },
         ignore: { type: 'string', multiple: true },
+        ...keylessFlags,
       },
       attestUsage,
     );
     const path = required(positionals[0], 'PATH', attestUsage);
     const name = required(values.name, '--name N', attestUsage);
     const version = required(values.version, '--version V', attestUsage);
-    const signers = await loadSigners(required(values.key, '--key KEY', attestUsage));
+    checkKeylessFlags(values, attestUsage);
+    // Keyless: the record is built with a throwaway key whose signature is dropped for the Sigstore one.
+    const signers = values.sigstore ? [await ephemeralSigner()] : await loadSigners(required(values.key, '--key KEY (or --sigstore)', attestUsage));
     const recordCount = positiveIntOrZero(values['record-count'], '--record-count');
     const store = await openWritableStore(values.store);
     const progress = progressBar(io, 'hashing');
@@ -54,7 +58,8 @@ const attest: Command = {
         ...(progress.onProgress ? { onProgress: progress.onProgress } : {}),
       });
       progress.done();
-      const id = await store.put(record.envelopeBytes);
+      const keyless = values.sigstore ? await storeKeyless(record, values, store) : undefined;
+      const id = keyless ? keyless.id : await store.put(record.envelopeBytes);
       if (values.json) {
         printJson(io, {
           id: id.toString(),
@@ -64,6 +69,7 @@ const attest: Command = {
           files: record.manifest.resources.length,
           rootDigest: toHex(record.manifest.rootDigest),
           store: store.location,
+          ...(keyless?.identity ? { identity: keyless.identity } : {}),
         });
       } else {
         io.stdout.write(`${id.toString()}\n`);

@@ -1,15 +1,16 @@
 import { resolve } from 'node:path';
-import { ProvenantError, VerificationError } from '../../lib/errors.js';
+import { InputError, ProvenantError, VerificationError } from '../../lib/errors.js';
 import type { PublicKey } from '../../envelope/keys.js';
 import { parseRecordId } from '../../records/id.js';
 import { attestModel } from '../../records/model.js';
 import { defaultSignaturePath } from '../../records/oms/sign-model.js';
 import { verifyModel, type VerifiedModel } from '../../records/oms/verify-model.js';
 import { openWritableStore } from './store.js';
+import { checkKeylessFlags, ephemeralSigner, keylessFlags, storeKeyless } from './keyless.js';
 import { interruptSignal, loadPublicKey, loadSigners, parseCommandArgs, printJson, progressBar, recordFlags, required, type Command } from '../io.js';
 
 const usage =
-  'provenant model attest MODEL_PATH --name N --version V --key KEY [--key KEY...] [--weights model.sig] [--dataset ID...] [--parent ID...] ' +
+  'provenant model attest MODEL_PATH --name N --version V (--key KEY [--key KEY...] | --sigstore [--oidc-token TOKEN|FILE] [--fulcio-url URL] [--rekor-url URL] [--rekor-entry-type dsse|intoto] [--tsa-url URL]) [--weights model.sig] [--dataset ID...] [--parent ID...] ' +
   '[--card FILE] [--training-config FILE] [--license L] [--format F] [--trust KEY.pub...] [--store DIR] [--json]';
 
 /**
@@ -56,14 +57,19 @@ export const attest: Command = {
         'training-config': { type: 'string' },
         format: { type: 'string' },
         trust: { type: 'string', multiple: true },
+        ...keylessFlags,
       },
       usage,
     );
     const modelPath = required(positionals[0], 'MODEL_PATH', usage);
     const name = required(values.name, '--name N', usage);
     const version = required(values.version, '--version V', usage);
-    const signers = await loadSigners(required(values.key, '--key KEY', usage));
-    const trusted = [...signers.map((s) => s.publicKey), ...(await Promise.all((values.trust ?? []).map((k) => loadPublicKey(k))))];
+    checkKeylessFlags(values, usage);
+    // Keyless: the record is built with a throwaway key whose signature is dropped for the Sigstore one;
+    // the weights signature and linked records are checked with the --trust keys only.
+    if (values.sigstore && values.trust === undefined) throw new InputError('ERR_USAGE', `--sigstore needs --trust KEY.pub (the key of the weights signature)\n\nusage: ${usage}`);
+    const signers = values.sigstore ? [await ephemeralSigner()] : await loadSigners(required(values.key, '--key KEY (or --sigstore)', usage));
+    const trusted = [...(values.sigstore ? [] : signers.map((s) => s.publicKey)), ...(await Promise.all((values.trust ?? []).map((k) => loadPublicKey(k))))];
     // A malformed id is bad usage (exit 2), not a failed verification.
     for (const id of [...(values.dataset ?? []), ...(values.parent ?? [])]) parseRecordId(id);
     const weights = resolve(values.weights ?? (await defaultSignaturePath(modelPath)));
@@ -89,7 +95,8 @@ export const attest: Command = {
         signal: interrupt.signal,
       });
       const weightsId = await store.put(record.weights.envelopeBytes);
-      const id = await store.put(record.envelopeBytes);
+      const keyless = values.sigstore ? await storeKeyless(record, values, store) : undefined;
+      const id = keyless ? keyless.id : await store.put(record.envelopeBytes);
       if (values.json) {
         printJson(io, {
           id: id.toString(),
@@ -100,6 +107,7 @@ export const attest: Command = {
           datasets: record.datasets.map((d) => d.id.toString()),
           parents: record.parents.map((p) => p.id.toString()),
           store: store.location,
+          ...(keyless?.identity ? { identity: keyless.identity } : {}),
         });
       } else {
         io.stdout.write(`${id.toString()}\n`);

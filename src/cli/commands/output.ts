@@ -2,6 +2,7 @@ import { approvedParameterLimits } from '../../governance/verifier.js';
 import { InputError } from '../../lib/errors.js';
 import { createOutputSigner } from '../../outputs/signer.js';
 import { openWritableStore } from './store.js';
+import { checkKeylessFlags, ephemeralSigner, keylessFlags, storeKeyless } from './keyless.js';
 import { loadSigners, parseCommandArgs, printJson, readInput, required, runSubcommand, type Command } from '../io.js';
 
 /** A `--param name=value` flag: numbers and booleans as such, anything else as text. */
@@ -16,7 +17,8 @@ function parseParam(text: string): [string, string | number | boolean] {
 }
 
 const signUsage =
-  'provenant output sign FILE --model ID --key KEY [--media-type TYPE] [--param NAME=VALUE...] [--prompt FILE --secret FILE] [--genesis ID] [--at TIME] [--store DIR] [--json]';
+  'provenant output sign FILE --model ID (--key KEY | --sigstore [--oidc-token TOKEN|FILE] [--fulcio-url URL] [--rekor-url URL] [--rekor-entry-type dsse|intoto] [--tsa-url URL]) ' +
+  '[--media-type TYPE] [--param NAME=VALUE...] [--prompt FILE --secret FILE] [--genesis ID] [--at TIME] [--store DIR] [--json]';
 const sign: Command = {
   summary: 'sign a generated output into an output record linking its model',
   usage: signUsage,
@@ -34,12 +36,15 @@ const sign: Command = {
         at: { type: 'string' },
         store: { type: 'string' },
         json: { type: 'boolean' },
+        ...keylessFlags,
       },
       signUsage,
     );
+    checkKeylessFlags(values, signUsage);
     const file = required(positionals[0], 'FILE', signUsage);
     const model = required(values.model, '--model ID', signUsage);
-    const signers = await loadSigners(required(values.key, '--key KEY', signUsage));
+    // Keyless: the record is built with a throwaway key, then signed with Sigstore (the throwaway signature is dropped).
+    const signers = values.sigstore ? [await ephemeralSigner()] : await loadSigners(required(values.key, '--key KEY (or --sigstore)', signUsage));
     if ((values.prompt === undefined) !== (values.secret === undefined)) {
       throw new InputError('ERR_USAGE', `--prompt and --secret go together: the prompt is recorded only as a salted digest\n\nusage: ${signUsage}`);
     }
@@ -53,7 +58,7 @@ const sign: Command = {
       model,
       signers,
       limits,
-      store,
+      ...(values.sigstore ? {} : { store }),
       clock: () => at,
       ...(values.secret !== undefined ? { secret: (await readInput(values.secret, 'prompt secret')).toString('utf8').trim() } : {}),
     });
@@ -65,8 +70,17 @@ const sign: Command = {
       ...(values.prompt !== undefined ? { prompt: await readInput(values.prompt, 'prompt') } : {}),
     });
     await signer.close();
+    const keyless = values.sigstore ? await storeKeyless(signed, values, store) : undefined;
     if (values.json) {
-      printJson(io, { id: signed.id.toString(), kind: 'output', model, sha256: signed.contentSha256, limits: limits.length, store: store.location });
+      printJson(io, {
+        id: signed.id.toString(),
+        kind: 'output',
+        model,
+        sha256: signed.contentSha256,
+        limits: limits.length,
+        store: store.location,
+        ...(keyless?.identity ? { identity: keyless.identity } : {}),
+      });
     } else {
       io.stdout.write(`${signed.id}\n`);
       io.stderr.write(`output ${file} (sha256 ${signed.contentSha256}) signed for model ${model}${limits.length ? `, within ${limits.length} approved limit(s)` : ''}\n`);

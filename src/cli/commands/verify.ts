@@ -10,7 +10,8 @@ import { MAX_ENVELOPE_BYTES } from '../../envelope/types.js';
 import { parseRecordId } from '../../records/id.js';
 import { isDateTime } from '../../records/schema/formats.js';
 import { openStore } from '../../store/open.js';
-import { verifyChain, type VerifyTarget } from '../../verify/chain.js';
+import { verifyChain, type VerifyChainOptions, type VerifyTarget } from '../../verify/chain.js';
+import { DirectoryStore } from '../../store/directory.js';
 import { loadPolicy, policyFromKeys, type TrustPolicy } from '../../verify/policy.js';
 import { formatReportText, reportToSarif, type VerifyCheck, type VerifyReport } from '../../verify/report.js';
 import { interruptSignal, loadPublicKey, parseCommandArgs, printJson, progressBar, type CliIo, type Command } from '../io.js';
@@ -140,6 +141,20 @@ async function policyOf(policyPath: string | undefined, trust: readonly string[]
   return policyFromKeys(await Promise.all((trust ?? []).map((path) => loadPublicKey(path))));
 }
 
+/**
+ * For a policy with roles that name Sigstore identities: the Sigstore
+ * binding's plug-in (loaded only then) and the store's sidecar bundles
+ * (`<id>.sigstore.json` of a directory store; a CAR file carries none).
+ */
+async function sigstoreOptions(policy: TrustPolicy, store: object): Promise<Pick<VerifyChainOptions, 'sigstore' | 'sigstoreBundles'>> {
+  if (![...policy.roles.values()].some((r) => r.sigstore?.length)) return {};
+  const binding = await import('../../../bindings/sigstore/index.js');
+  return {
+    sigstore: binding.sigstorePolicyVerifier(),
+    ...(store instanceof DirectoryStore ? { sigstoreBundles: (id: string) => store.getBundle(id) } : {}),
+  };
+}
+
 export const verify: Command = {
   summary: 'verify a provenance chain against a trust policy (exit 0 verified, 1 failed, 2 bad input)',
   usage,
@@ -169,7 +184,9 @@ export const verify: Command = {
       throw new InputError('ERR_NOT_FOUND', `${storePath}: no such store (name one with --store DIR or FILE.car)`, { cause: err });
     });
     // One read per record, shared by the walk and the governance checks.
-    const store = memoStore(await openStore(storePath));
+    const opened = await openStore(storePath);
+    const store = memoStore(opened);
+    const sigstore = await sigstoreOptions(policy, opened);
     const { target, credentials } = await targetOf(positionals[0], values.content, values.receipt);
     const progress = values['model-path'] !== undefined ? progressBar(io, 'hashing weights') : { done: () => undefined };
     const interrupt = interruptSignal();
@@ -181,6 +198,7 @@ export const verify: Command = {
         // Governance is trusted only through the policy's genesis electorate; without one it fails closed.
         ...(policy.genesis !== undefined ? { governance: createGovernanceVerifier(store) } : {}),
         ...(at ? { at } : {}),
+        ...sigstore,
         ...(values['model-path'] !== undefined ? { modelPath: values['model-path'] } : {}),
         ...('onProgress' in progress && progress.onProgress ? { onProgress: progress.onProgress } : {}),
         signal: interrupt.signal,
