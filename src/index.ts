@@ -183,3 +183,4 @@ export type { ParameterLimitsOptions } from './governance/verifier.js';
 export { memoStore } from './store/memo.js';
 export { verifyOutput } from './verify/output.js';
 export type { OutputProof } from './verify/output.js';
+export { checkReceiptProof } from './outputs/verify.js';

@@ -178,14 +178,14 @@ export async function signText(text: string, options: SignTextOptions): Promise<
   // The exclusion's length is inside the signed claim, and the wrapper's UTF-8
   // length depends on the bytes signed: reserve the longest the wrapper can
   // be for a store of this size (every byte a 4-byte selector), pad to it.
-  const placeholder = new Uint8Array(identity.reserveSize);
-  let exclusion = maxWrapperUtf8Length(build(0x10000, placeholder).store.length) + 8;
+  const blankSignature = new Uint8Array(identity.reserveSize);
+  let exclusion = maxWrapperUtf8Length(build(0x10000, blankSignature).store.length) + 8;
   for (let i = 0; i < 3; i++) {
-    const next = maxWrapperUtf8Length(build(exclusion, placeholder).store.length) + 8;
+    const next = maxWrapperUtf8Length(build(exclusion, blankSignature).store.length) + 8;
     if (next <= exclusion) break;
     exclusion = next;
   }
-  const unsigned = build(exclusion, placeholder);
+  const unsigned = build(exclusion, blankSignature);
   const callback = coseCallback(identity);
   const signature = await callback.sign(unsigned.claim);
   const { store } = build(exclusion, signature);

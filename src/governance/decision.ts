@@ -123,13 +123,13 @@ export async function prefetchVerdicts(
   electorate: VerifiedElectorate,
   verdicts: Map<string, GovernanceProblem | undefined>,
 ): Promise<void> {
-  const todo = new Map<string, ReadRecord<'ballot'>>();
+  const unchecked = new Map<string, ReadRecord<'ballot'>>();
   for (const b of ballots) {
     const key = verdictKey(b, proposal, electorate);
-    if (!verdicts.has(key)) todo.set(key, b);
+    if (!verdicts.has(key)) unchecked.set(key, b);
   }
-  const results = await Promise.all([...todo.values()].map((b) => ballotProblemAsync(b, proposal, electorate)));
-  [...todo.keys()].forEach((key, i) => verdicts.set(key, results[i]));
+  const results = await Promise.all([...unchecked.values()].map((b) => ballotProblemAsync(b, proposal, electorate)));
+  [...unchecked.keys()].forEach((key, i) => verdicts.set(key, results[i]));
 }
 
 function verdictKey(ballot: ReadRecord<'ballot'>, proposal: ReadRecord<'proposal'>, electorate: VerifiedElectorate): string {

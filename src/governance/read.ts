@@ -1,6 +1,5 @@
 import type { CID } from 'multiformats/cid';
 import { InputError, ProvenantError, VerificationError, type VerificationErrorCode } from '../lib/errors.js';
-import { parseJson } from '../lib/json.js';
 import { IN_TOTO_PAYLOAD_TYPE } from '../records/oms/bundle.js';
 import { validatePayload } from '../records/statement.js';
 import type { PredicateMap, RecordKind, StatementOf } from '../records/types.js';

@@ -106,7 +106,7 @@ async function batchEnvelope(receipt: OutputReceipt, batch: VerifyOutputReceiptO
  * the batch's Merkle root for the batch's size, and (when asked) the model is
  * the expected one. Offline: only the receipt and the batch record are needed.
  *
- * @param content the output's exact bytes (a string is taken as UTF-8)
+ * @param content the output's exact bytes (a string is taken as UTF-8); undefined checks the receipt's proof and signatures only
  * @param receipt the receipt, or its JSON or CBOR encoding
  * @param options trusted keys, threshold, the batch record (default: carried by the receipt), expected model
  * @returns the verified output: model, time, metadata, the batch record, who signed
@@ -122,7 +122,7 @@ async function batchEnvelope(receipt: OutputReceipt, batch: VerifyOutputReceiptO
  * ```
  */
 export async function verifyOutputReceipt(
-  content: Uint8Array | string,
+  content: Uint8Array | string | undefined,
   receipt: OutputReceipt | Uint8Array | string,
   options: VerifyOutputReceiptOptions,
 ): Promise<VerifiedOutput> {
@@ -130,7 +130,7 @@ export async function verifyOutputReceipt(
   // Our own receipts derive `leaf` from `leafBytes`; for any other object, trust only the bytes.
   const leafBytes = new Uint8Array(r.leafBytes);
   const leaf: OutputLeaf = r instanceof BatchReceipt ? r.leaf : parseOutputLeaf(leafBytes);
-  checkContent(content, leaf.digest.sha256, leaf.size, 'receipt');
+  if (content !== undefined) checkContent(content, leaf.digest.sha256, leaf.size, 'receipt');
   const envelope = await batchEnvelope(r, options.batch);
   const record = openRecord(envelope, {
     keys: options.keys,
@@ -138,10 +138,7 @@ export async function verifyOutputReceipt(
     kinds: ['output-batch'],
     id: r.batch,
   });
-  if (r.size !== record.predicate.count) {
-    throw new VerificationError('ERR_PROOF_INVALID', `the receipt is for a batch of ${r.size}, but batch ${record.id} holds ${record.predicate.count}`);
-  }
-  verifyInclusion(r.index, r.size, merkleLeafHash(leafBytes), r.proof, fromHex(record.statement.subject[0]!.digest.sha256!)!);
+  checkReceiptProof(r, leafBytes, record);
   checkModel(options.model, record.predicate.model);
   return {
     kind: 'output-batch',
@@ -155,6 +152,34 @@ export async function verifyOutputReceipt(
     record,
     signedBy: record.signedBy,
   };
+}
+
+/**
+ * Check that a receipt's inclusion proof leads from its leaf to the batch
+ * record's Merkle root, for the batch's size (a proof can be valid for a
+ * tree of another size with the same path shape: the batch's `count` closes
+ * that). The batch record's signature is the caller's business.
+ *
+ * @param receipt the receipt
+ * @param leafBytes the exact leaf bytes (the receipt's, copied)
+ * @param batch the batch record: its id, `count`, and the subject digest (the root)
+ * @throws VerificationError `ERR_PROOF_INVALID`
+ * @example
+ * ```ts
+ * checkReceiptProof(receipt, receipt.leafBytes, batchRecord);
+ * ```
+ */
+export function checkReceiptProof(
+  receipt: Pick<OutputReceipt, 'index' | 'size' | 'proof'>,
+  leafBytes: Uint8Array,
+  batch: { id: { toString(): string }; predicate: { count: number }; statement: { subject: readonly { digest: { [alg: string]: string } }[] } },
+): void {
+  if (receipt.size !== batch.predicate.count) {
+    throw new VerificationError('ERR_PROOF_INVALID', `the receipt is for a batch of ${receipt.size}, but batch ${batch.id} holds ${batch.predicate.count}`);
+  }
+  const root = fromHex(batch.statement.subject[0]?.digest.sha256 ?? '');
+  if (!root || root.length !== 32) throw new VerificationError('ERR_PROOF_INVALID', `batch ${batch.id} names no SHA-256 Merkle root`);
+  verifyInclusion(receipt.index, receipt.size, merkleLeafHash(leafBytes), receipt.proof, root);
 }
 
 /**

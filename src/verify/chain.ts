@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CID } from 'multiformats/cid';
-import { fromHex, utf8 } from '../lib/bytes.js';
+import { utf8 } from '../lib/bytes.js';
 import { ProvenantError, throwIfAborted, VerificationError } from '../lib/errors.js';
 import { isObject, parseJson } from '../lib/json.js';
 import type { HashPool, HashProgress } from '../digest/pool.js';
@@ -12,12 +12,12 @@ import { parseRecordId, recordId } from '../records/id.js';
 import { kindOfPredicateType } from '../records/kinds.js';
 import { buildKeyBundle, IN_TOTO_PAYLOAD_TYPE } from '../records/oms/bundle.js';
 import { SchemaValidationError } from '../records/schema/validate.js';
-import { recordLinks, validatePayload, validateStatement } from '../records/statement.js';
+import { recordLinks, validatePayload } from '../records/statement.js';
 import type { RecordSource } from '../records/types.js';
 import type { OutputLeaf, OutputParameters, OutputPredicate } from '../records/schema/output.js';
 import { MAX_CHAIN_RECORDS } from '../store/chain.js';
 import { checkLimits, checkParameters, type ParameterLimit } from '../outputs/parameters.js';
-import { merkleLeafHash, verifyInclusion } from '../outputs/merkle.js';
+import { checkReceiptProof } from '../outputs/verify.js';
 import { decodeReceipt, type OutputReceipt } from '../outputs/receipt.js';
 import { parseOutputLeaf } from '../outputs/leaf.js';
 import type { RecordStore, StoredRecord } from '../store/types.js';
@@ -874,10 +874,7 @@ async function receiptChecks(
   }
   const predicate = batch.predicate as { count: number };
   try {
-    if (receipt.size !== predicate.count) {
-      throw new VerificationError('ERR_PROOF_INVALID', `the receipt is for a batch of ${receipt.size}, but batch ${batchId} holds ${predicate.count}`);
-    }
-    verifyInclusion(receipt.index, receipt.size, merkleLeafHash(leafBytes), receipt.proof, fromHex(batch.statement.subject[0]!.digest.sha256!)!);
+    checkReceiptProof(receipt, leafBytes, { id: batchId, predicate, statement: batch.statement });
     checks.push({ ...here, check: 'receipt', ok: true, message: `leaf ${receipt.index} of ${receipt.size} is in the batch's Merkle tree (RFC 6962)` });
   } catch (err) {
     if (!(err instanceof VerificationError)) throw err;
