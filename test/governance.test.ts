@@ -11,7 +11,6 @@ import { canonicalJsonBytes } from '../src/lib/json.js';
 import { castBallot, ballotProblem } from '../src/governance/ballot.js';
 import { approvalProblem, computeOutcome, createDecision, tallyProposal, verifyDecision } from '../src/governance/decision.js';
 import { createElectorate, loadElectorate, type VerifiedElectorate } from '../src/governance/electorate.js';
-import { GovernanceIndex } from '../src/governance/index-store.js';
 import { createProposal } from '../src/governance/proposal.js';
 import { readRecord, type ReadRecord } from '../src/governance/read.js';
 import { createRecord } from '../src/records/create-record.js';

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import {
-  openRecord,
   ProvenantError,
   verifyOutputReceipt,
   verifyOutputRecord,
@@ -195,24 +194,8 @@ function problemOf(err: unknown): { code: string; message: string } {
  * batch receipt's inclusion proof) alone.
  */
 async function verifyReceipt(credential: ReadOutputCredential, content: Uint8Array | undefined, keys: readonly PublicKey[]): Promise<VerifiedOutput> {
-  if (credential.kind === 'output') {
-    if (content) return verifyOutputRecord(content, credential.receipt, { keys });
-    const record = openRecord(credential.receipt, { keys, kinds: ['output'] });
-    const p = record.predicate;
-    return {
-      kind: 'output',
-      model: p.model,
-      created: p.created,
-      sha256: record.statement.subject[0]!.digest.sha256!,
-      mediaType: p.mediaType,
-      size: p.size,
-      parameters: p.parameters,
-      ...(p.promptDigest ? { promptDigest: p.promptDigest } : {}),
-      record,
-      signedBy: record.signedBy,
-    };
-  }
-  // Without the original content, the receipt's signatures and proof are checked, not the content digest.
+  // Without the original content, the signatures (and a batch receipt's proof) are checked, not the content digest.
+  if (credential.kind === 'output') return verifyOutputRecord(content, credential.receipt, { keys });
   return verifyOutputReceipt(content, credential.receipt, { keys });
 }
 

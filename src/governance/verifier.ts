@@ -85,7 +85,7 @@ export function createGovernanceVerifier(store: RecordStore): GovernanceVerifier
             return [{ check: 'electorate', ok: true, message: `${e.name} v${e.version}: history from genesis ${e.genesis} holds (${e.rotations[e.rotations.length - 1]!.message})` }];
           }
           case 'proposal': {
-            const proposal = record as unknown as ReadRecord<'proposal'>;
+            const proposal = record as ReadRecord<'proposal'>;
             const e = await electorate(proposal.predicate.electorate, context);
             if ('code' in e) return [failed(e, 'electorate')];
             const problems = proposalProblems(proposal, e);
@@ -93,7 +93,7 @@ export function createGovernanceVerifier(store: RecordStore): GovernanceVerifier
             return [{ check: 'proposal', ok: true, message: `proposed by member ${proposal.predicate.proposer} of ${e.name} v${e.version}` }];
           }
           case 'ballot': {
-            const ballot = record as unknown as ReadRecord<'ballot'>;
+            const ballot = record as ReadRecord<'ballot'>;
             const p = await proposal(ballot.predicate.proposal);
             const e = await electorate(p.predicate.electorate, context);
             if ('code' in e) return [failed(e, 'electorate')];

@@ -186,7 +186,7 @@ export function checkReceiptProof(
  * Verify a single output's `output` record: signed by the trusted keys, and
  * naming this content (SHA-256 and size), and (when asked) the expected model.
  *
- * @param content the output's exact bytes (a string is taken as UTF-8)
+ * @param content the output's exact bytes (a string is taken as UTF-8); undefined checks the record's signatures only
  * @param envelope the record's DSSE envelope (bytes, text or object)
  * @param options trusted keys, threshold, expected model
  * @returns the verified output
@@ -198,7 +198,7 @@ export function checkReceiptProof(
  * const verified = verifyOutputRecord(text, record.envelopeBytes, { keys: [servingKey] });
  * ```
  */
-export function verifyOutputRecord(content: Uint8Array | string, envelope: Uint8Array | string | Envelope, options: VerifyOutputOptions): VerifiedOutput {
+export function verifyOutputRecord(content: Uint8Array | string | undefined, envelope: Uint8Array | string | Envelope, options: VerifyOutputOptions): VerifiedOutput {
   const record = openRecord(envelope, {
     keys: options.keys,
     ...(options.threshold !== undefined ? { threshold: options.threshold } : {}),
@@ -206,7 +206,7 @@ export function verifyOutputRecord(content: Uint8Array | string, envelope: Uint8
   });
   const p = record.predicate;
   const sha256 = record.statement.subject[0]!.digest.sha256!;
-  checkContent(content, sha256, p.size, 'record');
+  if (content !== undefined) checkContent(content, sha256, p.size, 'record');
   checkModel(options.model, p.model);
   return {
     kind: 'output',

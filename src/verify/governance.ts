@@ -1,7 +1,6 @@
-import type { CID } from 'multiformats/cid';
 import type { ParameterLimit } from '../outputs/parameters.js';
-import type { PredicateMap, RecordKind, RecordSource, StatementOf } from '../records/types.js';
-import type { StoredRecord } from '../store/types.js';
+import type { RecordKind, RecordSource } from '../records/types.js';
+import type { ReadRecord } from '../governance/read.js';
 import type { TrustPolicy } from './policy.js';
 
 /**
@@ -23,18 +22,9 @@ export type GovernanceKind = (typeof GOVERNANCE_KINDS)[number];
  * kind rules), with the result of the policy's signature check. Governance
  * records are usually signed by keys the policy does not list (a ballot by
  * its voter), so a plug-in verifies those signatures itself from `stored`.
- * Structurally a superset of `src/governance/read.ts`'s `ReadRecord`.
+ * A `ReadRecord` (as governance reads records) plus what the walk found.
  */
-export interface WalkedRecord<K extends RecordKind = RecordKind> {
-  id: CID;
-  /** `id.toString()`. */
-  idString: string;
-  kind: K;
-  /** Parsed from the exact signed payload bytes. */
-  statement: StatementOf<K>;
-  predicate: PredicateMap[K];
-  /** The envelope: parsed signatures, exact payload and the bytes as stored. */
-  stored: StoredRecord;
+export interface WalkedRecord<K extends RecordKind = RecordKind> extends ReadRecord<K> {
   /**
    * Key ids of the keys of the policy role for this kind that verified;
    * empty when the policy has no rule for the kind or none verified.

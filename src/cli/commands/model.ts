@@ -19,6 +19,7 @@ import {
   type CliIo,
   type Command,
 } from '../io.js';
+import { checkKeylessFlags, keylessFlags } from './keyless.js';
 
 const signUsage =
   'provenant model sign MODEL_PATH (--key KEY | --sigstore [--oidc-token TOKEN|FILE] [--fulcio-url URL] [--rekor-url URL] [--rekor-entry-type dsse|intoto] [--tsa-url URL]) [--signature FILE] [--method files|shards] [--shard-size N] [--ignore PATH...] [--allow-symlinks] [--json]';
@@ -56,22 +57,12 @@ const sign: Command = {
         ignore: { type: 'string', multiple: true },
         'allow-symlinks': { type: 'boolean' },
         json: { type: 'boolean' },
-        sigstore: { type: 'boolean' },
-        'oidc-token': { type: 'string' },
-        'fulcio-url': { type: 'string' },
-        'rekor-url': { type: 'string' },
-        'rekor-entry-type': { type: 'string' },
-        'tsa-url': { type: 'string' },
+        ...keylessFlags,
       },
       signUsage,
     );
     const modelPath = required(positionals[0], 'MODEL_PATH', signUsage);
-    if (values.sigstore && values.key !== undefined) throw new InputError('ERR_USAGE', `--key and --sigstore exclude each other\n\nusage: ${signUsage}`);
-    if (!values.sigstore) refuseWithoutSigstore(values, ['oidc-token', 'fulcio-url', 'rekor-url', 'rekor-entry-type', 'tsa-url'], signUsage);
-    const entryType = values['rekor-entry-type'];
-    if (entryType !== undefined && entryType !== 'dsse' && entryType !== 'intoto') {
-      throw new InputError('ERR_USAGE', `--rekor-entry-type expects dsse or intoto, got ${JSON.stringify(entryType)}`);
-    }
+    checkKeylessFlags({ ...values, key: values.key === undefined ? undefined : [values.key] }, signUsage);
     const signer = values.sigstore ? undefined : await loadSigner(required(values.key, '--key KEY (or --sigstore)', signUsage));
     const identityToken = values['oidc-token'] !== undefined ? await readOidcToken(values['oidc-token']) : undefined;
     const shardSize = positiveInt(values['shard-size'], '--shard-size');
@@ -94,7 +85,7 @@ const sign: Command = {
             ...(identityToken !== undefined ? { identityToken } : {}),
             ...(values['fulcio-url'] ? { fulcioUrl: values['fulcio-url'] } : {}),
             ...(values['rekor-url'] ? { rekorUrl: values['rekor-url'] } : {}),
-            ...(entryType ? { rekorEntryType: entryType } : {}),
+            ...(values['rekor-entry-type'] ? { rekorEntryType: values['rekor-entry-type'] as 'dsse' | 'intoto' } : {}),
             ...(values['tsa-url'] ? { tsaUrl: values['tsa-url'] } : {}),
           });
       progress.done();
