@@ -165,6 +165,36 @@ describe('single mode: one output record per output', () => {
     );
   });
 
+  it('property: a key held in this process (the reused-buffer path) signs what createRecord writes, and earlier records stay intact', async () => {
+    const pair = generateKeyPair('ed25519');
+    const local = await importSigner(pair.privateKeyPem);
+    const signer = await createOutputSigner({ model: MODEL, key: pair.privateKeyPem, secret: SECRET });
+    // Text, media types and parameters with characters beyond ASCII take the UTF-8 path.
+    const text = fc.oneof(fc.string({ maxLength: 300 }), fc.constantFrom('Ünïcödé ✓', '雨の窓', 'x'.repeat(5000)));
+    const mediaType = fc.constantFrom('text/plain', 'text/plain; charset=utf-8', 'text/plain; title="Grüße"', 'image/png');
+    const earlier: { bytes: string; record: Awaited<ReturnType<typeof signer.sign>> }[] = [];
+    await fc.assert(
+      fc.asyncProperty(text, mediaType, fc.option(text, { nil: undefined }), fc.option(fc.string({ maxLength: 40 }), { nil: undefined }), async (content, m, prompt, stop) => {
+        const parameters: OutputParameters = stop === undefined ? { temperature: 0.5 } : { temperature: 0.5, stop };
+        const record = await signer.sign({ content, mediaType: m, parameters, ...(prompt !== undefined ? { prompt } : {}) });
+        earlier.push({ bytes: new TextDecoder().decode(record.envelopeBytes), record });
+        const statement = JSON.parse(new TextDecoder().decode(record.payload));
+        expect(record.statement).toEqual(statement);
+        const again = await createRecord({ kind: 'output', subject: statement.subject, predicate: statement.predicate, signers: [local] });
+        expect(new TextDecoder().decode(record.envelopeBytes)).toBe(new TextDecoder().decode(again.envelopeBytes));
+        expect(record.id.toString()).toBe(again.id.toString());
+        expect(record.id.equals(recordId(record.payload))).toBe(true);
+        expect(openRecord(record.envelopeBytes, { keys: [local.publicKey], kinds: ['output'] }).id.equals(record.id)).toBe(true);
+      }),
+      { numRuns: 80 },
+    );
+    // Later signatures reused the buffer; no earlier record changed.
+    for (const { bytes, record } of earlier) {
+      expect(new TextDecoder().decode(record.envelopeBytes)).toBe(bytes);
+      expect(openRecord(record.envelopeBytes, { keys: [local.publicKey] }).id.equals(record.id)).toBe(true);
+    }
+  });
+
   it('signs with several signers (M-of-N) and with a private key given as PEM', async () => {
     const two = await createOutputSigner({ model: MODEL, signers: [alice!, bob!] });
     const record = await two.sign({ content: 'x', mediaType: 'text/plain' });

@@ -41,14 +41,18 @@ export async function localSigner(input: KeyInput): Promise<LocalSigner> {
   // importSigner checks the key (private, a supported algorithm) and computes its id.
   const { publicKey } = await importSigner(key);
   const hash = HASH_OF[publicKey.algorithm];
-  const signSync = (data: Uint8Array): Uint8Array => {
-    const sig = cryptoSign(hash, data, key);
-    return new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength);
-  };
-  return { publicKey, signSync, sign: async (data) => signSync(data) };
+  // A Buffer (a Uint8Array), as crypto.sign returns it.
+  const signSync = (data: Uint8Array): Uint8Array => cryptoSign(hash, data, key);
+  const signer: LocalSigner = { publicKey, signSync, sign: async (data) => signSync(data) };
+  made.add(signer);
+  return signer;
 }
 
-/** @internal Whether every signer can sign synchronously. */
+/** The signers localSigner made: they sign at once and keep nothing of what they sign. */
+const made = new WeakSet<Signer>();
+
+/** @internal Whether every signer was made by {@link localSigner} (so signs synchronously and retains no input). */
 export function allLocal(signers: readonly Signer[]): signers is readonly LocalSigner[] {
-  return signers.every((s) => typeof (s as Partial<LocalSigner>).signSync === 'function');
+  for (const signer of signers) if (!made.has(signer)) return false;
+  return true;
 }

@@ -32,39 +32,114 @@ function view(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
+let lastMediaType = '';
+let lastMediaTypeJson = '""';
+
+/** JSON of a media type, remembered for the last one (a server sends the same few). */
+function mediaTypeJson(mediaType: string): string {
+  if (mediaType !== lastMediaType) {
+    lastMediaTypeJson = JSON.stringify(mediaType);
+    lastMediaType = mediaType;
+  }
+  return lastMediaTypeJson;
+}
+
 function outputPayloadText(claims: OutputClaims, model: string): string {
   return (
-    `${STATEMENT_PREFIX}${claims.created}","mediaType":${JSON.stringify(claims.mediaType)},"model":"${model}",` +
+    `${STATEMENT_PREFIX}${claims.created}","mediaType":${mediaTypeJson(claims.mediaType)},"model":"${model}",` +
     `"parameters":${claims.parametersJson},${claims.promptDigest ? `"promptDigest":${promptDigestJson(claims.promptDigest)},` : ''}` +
     `"size":${claims.size}}${STATEMENT_TYPE_FIELD}${claims.sha256}${STATEMENT_SUFFIX}`
   );
 }
 
-function assemble(claims: OutputClaims, payloadText: string, payload: Buffer, signers: readonly Signer[], sigs: readonly Uint8Array[]): SignedOutput {
-  const payloadBase64 = payload.toString('base64');
+/** Each signer's `"keyid":…` JSON member, and whether it is ASCII, worked out once per signer. */
+const keyIdMembers = new WeakMap<Signer, { json: string; ascii: boolean }>();
+
+function keyIdMember(signer: Signer): { json: string; ascii: boolean } {
+  let member = keyIdMembers.get(signer);
+  if (member === undefined) {
+    const json = `{"keyid":${JSON.stringify(signer.publicKey.keyId)},"sig":"`;
+    member = { json, ascii: /^[\x20-\x7e]*$/u.test(json) };
+    keyIdMembers.set(signer, member);
+  }
+  return member;
+}
+
+/**
+ * The record around a payload and its signatures. Everything a serving
+ * process sends (the envelope and its bytes) is built now; the parsed
+ * statement and the record id (a SHA-256 of the payload) are derived on first
+ * read and remembered, so a caller that never asks for them (a store computes
+ * the id again from the bytes it writes) does not pay for them.
+ */
+function assemble(
+  claims: OutputClaims,
+  payloadText: string,
+  payloadBase64: string,
+  payloadBytes: Uint8Array | undefined,
+  signers: readonly Signer[],
+  sigs: readonly Uint8Array[],
+): SignedOutput {
   let envelopeText = `${ENVELOPE_PREFIX}${payloadBase64}${ENVELOPE_MIDDLE}`;
+  let ascii = true;
   const signatures: Envelope['signatures'] = [];
   for (let i = 0; i < sigs.length; i++) {
     const sig = sigs[i]!;
-    const entry = { keyid: signers[i]!.publicKey.keyId, sig: Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength).toString('base64') };
-    signatures.push(entry);
-    envelopeText += `${i > 0 ? ',' : ''}{"keyid":${JSON.stringify(entry.keyid)},"sig":"${entry.sig}"}`;
+    const member = keyIdMember(signers[i]!);
+    const sigBase64 = (Buffer.isBuffer(sig) ? sig : Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength)).toString('base64');
+    signatures.push({ keyid: signers[i]!.publicKey.keyId, sig: sigBase64 });
+    envelopeText += `${i > 0 ? ',' : ''}${member.json}${sigBase64}"}`;
+    ascii &&= member.ascii;
   }
   envelopeText += ']}';
-  let statement: StatementOf<'output'> | undefined;
-  return {
-    id: CID.createV1(JSON_CODEC, Digest.create(sha256Hasher.code, sha256(payload))),
-    kind: 'output',
-    envelope: { payload: payloadBase64, payloadType: IN_TOTO_PAYLOAD_TYPE, signatures },
-    envelopeBytes: view(Buffer.from(envelopeText, 'utf8')),
-    payload: view(payload),
-    // Parsed back from the payload, as createRecord's is, when first read.
-    get statement(): StatementOf<'output'> {
-      return (statement ??= JSON.parse(payloadText) as StatementOf<'output'>);
-    },
-    contentSha256: claims.sha256,
-  };
+  // Base64 and the fixed names are ASCII, where latin1 is UTF-8 and cheaper to write.
+  const envelopeBytes = view(Buffer.from(envelopeText, ascii ? 'latin1' : 'utf8'));
+  const envelope: Envelope = { payload: payloadBase64, payloadType: IN_TOTO_PAYLOAD_TYPE, signatures };
+  return new OutputRecord(envelope, envelopeBytes, payloadText, payloadBytes, claims.sha256);
 }
+
+/**
+ * A signed `output` record. The envelope and its bytes (what a serving
+ * process sends or stores) are made at signing; the payload's own bytes, the
+ * parsed statement and the record id (a SHA-256 of the payload) are derived
+ * on first read and remembered, so a caller that never asks for them (a store
+ * computes the id again from the bytes it writes) does not pay for them.
+ * Getters live on the prototype: an object literal with getters would make
+ * fresh closures per output.
+ */
+class OutputRecord implements SignedOutput {
+  readonly kind = 'output' as const;
+  readonly envelope: Envelope;
+  readonly envelopeBytes: Uint8Array;
+  readonly contentSha256: string;
+  readonly #payloadText: string;
+  #payload: Uint8Array | undefined;
+  #statement: StatementOf<'output'> | undefined;
+  #id: CID | undefined;
+
+  constructor(envelope: Envelope, envelopeBytes: Uint8Array, payloadText: string, payload: Uint8Array | undefined, contentSha256: string) {
+    this.envelope = envelope;
+    this.envelopeBytes = envelopeBytes;
+    this.#payloadText = payloadText;
+    this.#payload = payload;
+    this.contentSha256 = contentSha256;
+  }
+
+  get payload(): Uint8Array {
+    return (this.#payload ??= view(Buffer.from(this.#payloadText, 'utf8')));
+  }
+
+  get statement(): StatementOf<'output'> {
+    return (this.#statement ??= JSON.parse(this.#payloadText) as StatementOf<'output'>);
+  }
+
+  get id(): CID {
+    return (this.#id ??= CID.createV1(JSON_CODEC, Digest.create(sha256Hasher.code, sha256(this.payload))));
+  }
+}
+
+/** Where local signers' messages are written: signing is synchronous, so one buffer serves every call. */
+let scratch = Buffer.allocUnsafeSlow(4096);
 
 /**
  * Sign an `output` record from validated claims, writing the statement's RFC
@@ -82,12 +157,24 @@ function assemble(claims: OutputClaims, payloadText: string, payload: Buffer, si
  */
 export function signOutputRecord(claims: OutputClaims, model: string, signers: readonly Signer[]): SignedOutput | Promise<SignedOutput> {
   const payloadText = outputPayloadText(claims, model);
-  const head = `${PAE_TYPE}${Buffer.byteLength(payloadText)} `;
+  const payloadLength = Buffer.byteLength(payloadText, 'utf8');
+  const head = `${PAE_TYPE}${payloadLength} `;
+  const total = head.length + payloadLength;
+  if (allLocal(signers)) {
+    // The PAE is written into a reused buffer and signed at once; the payload's
+    // own bytes are made only if the caller reads them (or the id).
+    if (scratch.length < total) scratch = Buffer.allocUnsafeSlow(Math.max(total, 2 * scratch.length));
+    scratch.write(head, 0, 'latin1');
+    // As many bytes as characters: every one is ASCII, which latin1 writes fastest.
+    scratch.write(payloadText, head.length, payloadLength === payloadText.length ? 'latin1' : 'utf8');
+    const message = scratch.subarray(0, total);
+    const sigs = signers.map((s) => s.signSync(message));
+    return assemble(claims, payloadText, scratch.toString('base64', head.length, total), undefined, signers, sigs);
+  }
   // One UTF-8 encoding gives both the PAE and (as its tail) the payload.
   const message = Buffer.from(head + payloadText, 'utf8');
   const payload = message.subarray(head.length);
-  if (allLocal(signers)) {
-    return assemble(claims, payloadText, payload, signers, signers.map((s) => s.signSync(message)));
-  }
-  return Promise.all(signers.map((s) => s.sign(message))).then((sigs) => assemble(claims, payloadText, payload, signers, sigs));
+  return Promise.all(signers.map((s) => s.sign(message))).then((sigs) =>
+    assemble(claims, payloadText, payload.toString('base64'), view(payload), signers, sigs),
+  );
 }
