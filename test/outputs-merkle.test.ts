@@ -19,6 +19,8 @@ import {
   rootFromInclusionProof,
   verifyInclusion,
 } from '../src/outputs/merkle.js';
+import { sha256x4Supported } from '../src/lib/sha256x4.js';
+import { disableSimdForTesting } from '../src/outputs/sha256.js';
 import { expectThrowCode } from './helpers.js';
 
 const hex = (h: string) => fromHex(h)!;
@@ -153,6 +155,28 @@ describe('RFC 6962 Merkle Tree Hash', () => {
       expect(toHex(tree.root), `size ${n}`).toBe(toHex(refMth(data)));
       if (n > 70) continue;
       for (let m = 0; m < n; m++) expect(tree.proof(m).map(toHex), `leaf ${m} of ${n}`).toEqual(refPath(m, data).map(toHex));
+    }
+  });
+
+  it('gives the reference trees with the SIMD node hashing and without it, across its 1024-pair passes', () => {
+    expect(sha256x4Supported()).toBe(true);
+    for (const n of [1, 2, 3, 5, 8, 9, 33, 1025, 2049, 2500]) {
+      const data = leavesOf(n, 7);
+      const hashes = data.map((d) => merkleLeafHash(d));
+      const expected = toHex(refMth(data));
+      const trees = [false, true].map((off) => {
+        disableSimdForTesting(off);
+        try {
+          return MerkleTree.fromLeafHashes(hashes);
+        } finally {
+          disableSimdForTesting(false);
+        }
+      });
+      for (const tree of trees) {
+        expect(toHex(tree.root), `size ${n}`).toBe(expected);
+        for (const m of [0, n >> 1, n - 1]) expect(() => verifyInclusion(m, n, hashes[m]!, tree.proof(m), tree.root)).not.toThrow();
+      }
+      expect(trees[0]!.proof(n - 1).map(toHex)).toEqual(trees[1]!.proof(n - 1).map(toHex));
     }
   });
 

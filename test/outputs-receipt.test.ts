@@ -107,6 +107,34 @@ describe('receipt encodings', () => {
     ]);
     expect(encodeReceipt(big, 'cbor', { envelope: false })).toEqual(encodeCbor(map));
   });
+
+  it('encodes a fresh batch receipt (leaf still text, proof still in the tree) to the same bytes as one already read', async () => {
+    const fresh = await createOutputSigner({ model: MODEL, signer: alice, batch: { maxItems: 37, maxDelayMs: 60_000 } });
+    // A leaf beyond ASCII (UTF-8 of 2 and 3 bytes), and a tree whose lone last node is carried up.
+    const make = () =>
+      Promise.all(Array.from({ length: 37 }, (_, i) => fresh.sign({ content: `out ${i}`, mediaType: 'text/plain', parameters: { stop: i % 2 ? 'ende – Schluß' : '終', seed: i } })));
+    for (const withEnvelope of [false, true]) {
+      const batch = await make();
+      // Encoded first, from the tree and the text; then the same receipts read and encoded again.
+      const fast = batch.map((r) => encodeReceipt(r, 'cbor', { envelope: withEnvelope }));
+      batch.forEach((r, i) => {
+        const map = new Map<number, unknown>([
+          [0, 1],
+          [1, r.batch.bytes],
+          [2, r.index],
+          [3, r.size],
+          [4, r.leafBytes],
+          [5, [...r.proof]],
+        ]);
+        if (withEnvelope) {
+          const b64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64'));
+          map.set(6, [r.envelope!.payloadType, b64(r.envelope!.payload), r.envelope!.signatures.map((s) => [s.keyid ?? null, b64(s.sig)])]);
+        }
+        expect(fast[i]).toEqual(encodeCbor(map));
+        expect(encodeReceipt(r, 'cbor', { envelope: withEnvelope })).toEqual(fast[i]);
+      });
+    }
+  });
 });
 
 describe('hostile receipts', () => {

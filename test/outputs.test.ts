@@ -25,6 +25,7 @@ import { outputLeafJson } from '../src/outputs/leaf.js';
 import { checkLimits, checkParameters, ParameterLimitError, type ParameterLimit } from '../src/outputs/parameters.js';
 import { matchesPromptDigest, promptDigest, promptKeyId } from '../src/outputs/prompt.js';
 import { decodeReceipt, encodeReceipt, type OutputReceipt } from '../src/outputs/receipt.js';
+import { disableSimdForTesting } from '../src/outputs/sha256.js';
 import { createOutputSigner } from '../src/outputs/signer.js';
 import { outputOrigin, verifyOutputReceipt, verifyOutputRecord } from '../src/outputs/verify.js';
 import { expectCode, expectThrowCode, rejection } from './helpers.js';
@@ -338,6 +339,45 @@ describe('parameter limits from governance', () => {
 });
 
 describe('batch mode: one signature per batch, a receipt per output', () => {
+  it('hashes in SIMD groups exactly as one output at a time: any sizes, text or bytes, groups cut by batches', async () => {
+    // Contents on both sides of the 16 KiB staging limit, leaves on both sides of 4 KiB, text beyond ASCII;
+    // 75 outputs in batches of 50 cut the second group of 32 in the middle.
+    const long = (i: number) => Object.fromEntries(Array.from({ length: 5 }, (_, k) => [`p${k}`, String(i % 10).repeat(1000)]));
+    const inputs = Array.from({ length: 75 }, (_, i) => {
+      const content =
+        i % 5 === 0 ? new Uint8Array(20_000).fill(i) : i % 5 === 1 ? `Grüße ${i} – 雨`.repeat(i) : i % 5 === 2 ? 'ß'.repeat(8192 + i) : new Uint8Array(i * 37).fill(255 - i);
+      return { content, mediaType: 'text/plain', parameters: i % 7 === 0 ? long(i) : { temperature: 0.5, i } };
+    });
+    const run = async (simdOff: boolean) => {
+      disableSimdForTesting(simdOff);
+      try {
+        const signer = await createOutputSigner({ model: MODEL, signer: alice!, batch: { maxItems: 50, maxDelayMs: 60_000 }, clock: () => T0 });
+        // The caller's buffer is reused at once: what was signed is what it held at the call.
+        const reused = new Uint8Array(1024);
+        const promises = inputs.map((input) => {
+          if (!(input.content instanceof Uint8Array) || input.content.length !== 37) return signer.sign(input);
+          reused.set(input.content);
+          const promise = signer.sign({ ...input, content: reused });
+          reused.fill(0);
+          return promise;
+        });
+        await signer.close();
+        return Promise.all(promises);
+      } finally {
+        disableSimdForTesting(false);
+      }
+    };
+    const [withSimd, without] = [await run(false), await run(true)];
+    expect(withSimd.map((r) => r.size)).toEqual([...Array(50).fill(50), ...Array(25).fill(25)]);
+    for (const [i, r] of withSimd.entries()) {
+      const c = inputs[i]!.content;
+      expect(r.leaf.digest.sha256).toBe(sha(c));
+      expect(encodeReceipt(r, 'cbor')).toEqual(encodeReceipt(without[i]!, 'cbor'));
+      await verifyOutputReceipt(c, r, { keys, model: MODEL });
+    }
+    expect(withSimd.some((r) => r.leafBytes.length > 4096)).toBe(true);
+  });
+
   it('closes batches at maxItems; every receipt verifies offline with its batch record', async () => {
     const store = memoryStore();
     let now = T0;

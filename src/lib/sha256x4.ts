@@ -215,7 +215,7 @@ export function paddedBlocks(length: number): number {
 export class Sha256x4 {
   readonly #memory: WasmMemory;
   readonly #compress: (p0: number, p1: number, p2: number, p3: number, n: number) => void;
-  #u8!: Uint8Array;
+  #u8!: Buffer;
   #u32!: Uint32Array;
   #view!: DataView;
   // Lane bookkeeping of hashAll, kept to avoid allocating per call.
@@ -236,13 +236,13 @@ export class Sha256x4 {
   }
 
   #refresh(): void {
-    this.#u8 = new Uint8Array(this.#memory.buffer);
+    this.#u8 = Buffer.from(this.#memory.buffer);
     this.#u32 = new Uint32Array(this.#memory.buffer);
     this.#view = new DataView(this.#memory.buffer);
   }
 
-  /** The memory as bytes. Valid until the next {@link Sha256x4.reserve} that grows it. */
-  get bytes(): Uint8Array {
+  /** The memory, as a Buffer over it. Valid until the next {@link Sha256x4.reserve} that grows it. */
+  get bytes(): Buffer {
     return this.#u8;
   }
 

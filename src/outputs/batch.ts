@@ -11,11 +11,11 @@ import {
 } from '../records/schema/output.js';
 import type { CreatedRecord } from '../records/types.js';
 import type { WritableRecordStore } from '../store/types.js';
-import { outputLeafJson } from './leaf.js';
+import type { OutputClaims } from './leaf.js';
+import { LeafHasher, type LeafSink } from './leaf-hasher.js';
 import { MerkleTreeBuilder } from './merkle.js';
 import { isoTime, prepareOutput, type OutputContext, type OutputInput } from './prepare.js';
 import { BatchReceipt, type OutputReceipt } from './receipt.js';
-import { sha256Latin1 } from './sha256.js';
 
 /** When a batch closes: at `maxItems` outputs or `maxDelayMs` after its first, whichever comes first. */
 export interface BatchOptions {
@@ -30,14 +30,16 @@ export const DEFAULT_BATCH_ITEMS = 1024;
 /** Default `maxDelayMs`. */
 export const DEFAULT_BATCH_DELAY_MS = 10;
 
-interface OpenBatch {
+interface OpenBatch extends LeafSink {
   readonly tree: MerkleTreeBuilder;
-  readonly leaves: Uint8Array[];
+  readonly leaves: string[];
   readonly resolves: ((receipt: OutputReceipt) => void)[];
   readonly rejects: ((err: unknown) => void)[];
   first: number;
   last: number;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** Why the batch cannot be signed, if something failed while it was open. */
+  failure: unknown;
 }
 
 /** @internal The batching engine behind `createOutputSigner({ batch })`. */
@@ -48,6 +50,7 @@ export class BatchEngine {
   readonly #maxItems: number;
   readonly #maxDelayMs: number;
   readonly #signing = new Set<Promise<void>>();
+  readonly #hasher = new LeafHasher();
   #open: OpenBatch | undefined;
   #closed = false;
 
@@ -69,7 +72,7 @@ export class BatchEngine {
 
   /** Outputs waiting for their batch to close. */
   get pending(): number {
-    return this.#open?.leaves.length ?? 0;
+    return this.#open?.resolves.length ?? 0;
   }
 
   get closed(): boolean {
@@ -78,38 +81,43 @@ export class BatchEngine {
 
   sign(input: OutputInput): Promise<OutputReceipt> {
     if (this.#closed) return Promise.reject(new InputError('ERR_CLOSED', 'the output signer is closed: sign() after close()'));
-    let leafBytes: Uint8Array;
-    let leafHash: string;
+    let claims: OutputClaims;
     let createdMs: number;
     try {
       createdMs = this.#context.now();
-      const claims = prepareOutput(input, this.#context, createdMs);
-      const json = outputLeafJson(claims);
-      // 0x00 || leaf in one buffer: hashed as the RFC 6962 leaf, and its tail is the leaf bytes.
-      const length = Buffer.byteLength(json, 'utf8');
-      const buffer = Buffer.allocUnsafe(length + 1);
-      buffer[0] = 0;
-      buffer.write(json, 1, 'utf8');
-      leafHash = sha256Latin1(buffer);
-      leafBytes = new Uint8Array(buffer.buffer, buffer.byteOffset + 1, length);
+      // The content is hashed with the rest of its group (the hasher copies it now).
+      claims = prepareOutput(input, this.#context, createdMs, false);
     } catch (err) {
       return Promise.reject(err);
     }
     const batch = this.#open ?? this.#openBatch(createdMs);
-    batch.tree.appendLatin1(leafHash);
-    batch.leaves.push(leafBytes);
     if (createdMs < batch.first) batch.first = createdMs;
     if (createdMs > batch.last) batch.last = createdMs;
     const promise = new Promise<OutputReceipt>((resolve, reject) => {
       batch.resolves.push(resolve);
       batch.rejects.push(reject);
     });
-    if (batch.leaves.length >= this.#maxItems) this.#closeOpen();
+    try {
+      this.#hasher.add(claims, input.content, claims.size, batch);
+    } catch (err) {
+      // Memory for the hashing could not be had: this batch cannot be completed.
+      batch.failure ??= err;
+    }
+    if (batch.resolves.length >= this.#maxItems) this.#closeOpen();
     return promise;
   }
 
   #openBatch(createdMs: number): OpenBatch {
-    const batch: OpenBatch = { tree: new MerkleTreeBuilder(), leaves: [], resolves: [], rejects: [], first: createdMs, last: createdMs, timer: undefined };
+    const batch: OpenBatch = {
+      tree: new MerkleTreeBuilder(),
+      leaves: [],
+      resolves: [],
+      rejects: [],
+      first: createdMs,
+      last: createdMs,
+      timer: undefined,
+      failure: undefined,
+    };
     this.#open = batch;
     // Node timers fire up to a millisecond or so late, never early: aim one early so the window holds.
     // Not unref'd: a process must not exit with outputs whose receipts are still owed.
@@ -128,12 +136,19 @@ export class BatchEngine {
     if (batch === undefined) return;
     this.#open = undefined;
     clearTimeout(batch.timer);
+    // The hasher's last partial group belongs to this batch: finish it before another opens.
+    try {
+      this.#hasher.flush(batch);
+    } catch (err) {
+      batch.failure ??= err;
+    }
     const signing = this.#signBatch(batch).finally(() => this.#signing.delete(signing));
     this.#signing.add(signing);
   }
 
   async #signBatch(batch: OpenBatch): Promise<void> {
     try {
+      if (batch.failure !== undefined) throw batch.failure;
       const tree = batch.tree.finish();
       const size = tree.size;
       const predicate: OutputBatchPredicate = {

@@ -83,10 +83,11 @@ function badInput(path: string, message: string): never {
  *
  * @internal
  * @param nowMs the output's time (default: the context's clock, now)
+ * @param hashContent false to leave `sha256` empty for the caller to fill in (batches hash contents in groups)
  * @throws VerificationError `ERR_SCHEMA` (bad media type or parameters), `ERR_PARAMETER_LIMIT`
  * @throws TypeError for content that is not bytes or text, or a prompt without a secret
  */
-export function prepareOutput(input: OutputInput, context: OutputContext, nowMs: number = context.now()): OutputClaims {
+export function prepareOutput(input: OutputInput, context: OutputContext, nowMs: number = context.now(), hashContent = true): OutputClaims {
   if (typeof input !== 'object' || input === null) throw new TypeError('"output" expected an object { content, mediaType, parameters?, prompt? }');
   const { content, mediaType, parameters, prompt } = input;
   let size: number;
@@ -96,7 +97,7 @@ export function prepareOutput(input: OutputInput, context: OutputContext, nowMs:
   if (!isMediaType(mediaType)) badInput('mediaType', 'expected a media type such as text/plain; charset=utf-8');
   const parametersJson = canonicalParameters(parameters);
   if (context.limits.length > 0) checkParameters(parameters ?? {}, context.limits);
-  const claims: OutputClaims = { created: isoTime(nowMs), sha256: sha256Hex(content), mediaType, size, parametersJson };
+  const claims: OutputClaims = { created: isoTime(nowMs), sha256: hashContent ? sha256Hex(content) : '', mediaType, size, parametersJson };
   if (prompt !== undefined) {
     if (context.promptKey === undefined) throw new TypeError('a "prompt" was given but the signer has no "secret" to digest it with');
     if (typeof prompt !== 'string' && !(prompt instanceof Uint8Array)) throw new TypeError('"prompt" expected a Uint8Array or a string');

@@ -73,6 +73,8 @@ export interface EncodeReceiptOptions {
  * parse their leaf only if someone reads it.
  */
 export class BatchReceipt implements OutputReceipt {
+  #leafBytes: Uint8Array | undefined;
+  readonly #leafText: string | undefined;
   #leaf: OutputLeaf | undefined;
   #proof: readonly Uint8Array[] | undefined;
   #tree: MerkleTree | undefined;
@@ -81,14 +83,35 @@ export class BatchReceipt implements OutputReceipt {
     readonly batch: CID,
     readonly index: number,
     readonly size: number,
-    readonly leafBytes: Uint8Array,
+    leaf: Uint8Array | string,
     proof: readonly Uint8Array[] | MerkleTree,
     readonly envelope: Envelope | undefined,
-    leaf?: OutputLeaf,
+    parsed?: OutputLeaf,
   ) {
     if (proof instanceof MerkleTree) this.#tree = proof;
     else this.#proof = proof;
-    this.#leaf = leaf;
+    if (typeof leaf === 'string') this.#leafText = leaf;
+    else this.#leafBytes = leaf;
+    this.#leaf = parsed;
+  }
+
+  /** @internal The leaf text, while its bytes have not been made (encoders write it straight into their output). */
+  get unencodedLeaf(): string | undefined {
+    return this.#leafBytes === undefined ? this.#leafText : undefined;
+  }
+
+  /** @internal The batch tree, while the proof has not been read (encoders copy the path straight from it). */
+  get unreadTree(): MerkleTree | undefined {
+    return this.#proof === undefined ? this.#tree : undefined;
+  }
+
+  /** The leaf bytes (a batch signer keeps the leaf as text and encodes it when first read). */
+  get leafBytes(): Uint8Array {
+    if (this.#leafBytes === undefined) {
+      const bytes = Buffer.from(this.#leafText!, 'utf8');
+      this.#leafBytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    }
+    return this.#leafBytes;
   }
 
   get leaf(): OutputLeaf {
@@ -97,7 +120,7 @@ export class BatchReceipt implements OutputReceipt {
 
   get proof(): readonly Uint8Array[] {
     if (this.#proof === undefined) {
-      this.#proof = this.#tree!.proof(this.index);
+      this.#proof = this.#tree!.proofViews(this.index);
       this.#tree = undefined;
     }
     return this.#proof;
@@ -185,6 +208,9 @@ function cborEnvelope(envelope: Envelope): CborEnvelope {
   return converted;
 }
 
+/** The CBOR head of a 32-byte byte string. */
+const BSTR_32 = new Uint8Array([0x58, 0x20]);
+
 /** Bytes of a CBOR head (RFC 8949 section 3) for `value`: the shortest form, as deterministic encoding requires. */
 function headSize(value: number): number {
   return value < 24 ? 1 : value < 0x100 ? 2 : value < 0x10000 ? 3 : 5;
@@ -198,18 +224,27 @@ function headSize(value: number): number {
  */
 function writeCbor(receipt: OutputReceipt, envelope: CborEnvelope | undefined): Uint8Array {
   const id = receipt.batch.bytes;
-  const leaf = receipt.leafBytes;
-  const proof = receipt.proof;
+  // A batch signer's receipt is encoded from its leaf text and its batch's tree, and keeps nothing of it.
+  const own = receipt instanceof BatchReceipt;
+  const leafText = own ? receipt.unencodedLeaf : undefined;
+  const leaf = leafText === undefined ? receipt.leafBytes : undefined;
+  const leafLength = leafText === undefined ? leaf!.length : Buffer.byteLength(leafText, 'utf8');
+  const tree = own ? receipt.unreadTree : undefined;
+  const proof = tree === undefined ? receipt.proof : undefined;
+  const proofLength = tree === undefined ? proof!.length : tree.proofLength(receipt.index);
   // Map head; keys 0 to 3 with the version, id, index and size.
   let size = 1 + 2 + 1 + headSize(id.length) + id.length + 1 + headSize(receipt.index) + 1 + headSize(receipt.size);
-  size += 1 + headSize(leaf.length) + leaf.length + 1 + headSize(proof.length);
-  for (const p of proof) size += headSize(p.length) + p.length;
+  size += 1 + headSize(leafLength) + leafLength + 1 + headSize(proofLength);
+  if (proof === undefined) size += proofLength * (BSTR_32.length + HASH_BYTES);
+  else for (const p of proof) size += headSize(p.length) + p.length;
   if (envelope) {
     size += 1 + 1 + headSize(envelope.payloadType.length) + envelope.payloadType.length + headSize(envelope.payload.length) + envelope.payload.length;
     size += headSize(envelope.signatures.length);
     for (const s of envelope.signatures) size += 1 + (s.keyid ? headSize(s.keyid.length) + s.keyid.length : 1) + headSize(s.sig.length) + s.sig.length;
   }
-  const out = new Uint8Array(size);
+  // From Node's shared pool (no backing store of its own per receipt); every byte is written below.
+  const pooled = Buffer.allocUnsafe(size);
+  const out = new Uint8Array(pooled.buffer, pooled.byteOffset, size);
   let at = 0;
   const head = (major: number, value: number) => {
     const m = major << 5;
@@ -244,10 +279,15 @@ function writeCbor(receipt: OutputReceipt, envelope: CborEnvelope | undefined): 
   head(0, 3);
   head(0, receipt.size);
   head(0, 4);
-  bytes(2, leaf);
+  if (leaf !== undefined) bytes(2, leaf);
+  else {
+    head(2, leafLength);
+    at += pooled.write(leafText!, at, leafLength, 'utf8');
+  }
   head(0, 5);
-  head(4, proof.length);
-  for (const p of proof) bytes(2, p);
+  head(4, proofLength);
+  if (proof !== undefined) for (const p of proof) bytes(2, p);
+  else at = tree!.writeProof(receipt.index, out, at, BSTR_32);
   if (envelope) {
     head(0, 6);
     head(4, 3);

@@ -1,4 +1,5 @@
 import * as nodeCrypto from 'node:crypto';
+import { sha256x4Supported } from '../lib/sha256x4.js';
 
 /*
  * One-shot SHA-256 for the output hot paths. `crypto.hash` (Node 20.12+)
@@ -45,4 +46,20 @@ export function latin1Bytes(text: string): Uint8Array {
 /** A byte array as a latin1 string. */
 export function bytesLatin1(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+let simdOff = false;
+
+/**
+ * Whether batch hashing uses the four-lane SIMD SHA-256 (`lib/sha256x4`):
+ * wherever WebAssembly SIMD runs, unless turned off for a test.
+ * @internal
+ */
+export function simdEnabled(): boolean {
+  return !simdOff && sha256x4Supported();
+}
+
+/** @internal Turn the SIMD path off (true) or back on, so tests can hold both paths to the same answers. */
+export function disableSimdForTesting(off: boolean): void {
+  simdOff = off;
 }
