@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { Tinypool } from 'tinypool';
 import { AbortError, InputError, throwIfAborted } from '../lib/errors.js';
 import { DEFAULT_CHUNK_SIZE, RangeHasher, type RangeResult, type RangeTask } from './range.js';
-import type { WorkerTask } from './worker.js';
+import { sha256x4Supported } from '../lib/sha256x4.js';
+import { planJobs } from './plan.js';
+import type { WorkerGroup, WorkerTask } from './worker.js';
 
 /** Bytes done out of bytes total, reported while hashing. */
 export interface HashProgress {
@@ -32,6 +34,12 @@ export interface HashPoolOptions {
    * workers.
    */
   inlineBelow?: number;
+  /**
+   * Hash groups of similar ranges together in the four lanes of the SIMD
+   * SHA-256 when that is estimated to finish sooner (many files or shards
+   * per thread). Default true; false keeps one OpenSSL stream per range.
+   */
+  lanes?: boolean;
   /** Location of the built worker (`hash-worker.js`); defaults to the one next to this module. */
   workerUrl?: URL | string;
 }
@@ -55,6 +63,9 @@ export class HashPool {
   readonly threads: number;
   readonly chunkSize: number;
   readonly inlineBelow: number;
+  readonly lanes: boolean;
+  /** @internal Lane groups the last worker run used (for tests and benchmarks). */
+  lastLaneGroups = 0;
   private readonly workerUrl: URL;
   private pool: Tinypool | undefined;
   private inline: RangeHasher | undefined;
@@ -67,6 +78,7 @@ export class HashPool {
     this.threads = options.threads ?? Math.max(1, availableParallelism());
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     this.inlineBelow = options.inlineBelow ?? 16 * 1024 * 1024;
+    this.lanes = options.lanes ?? true;
     if (!Number.isInteger(this.threads) || this.threads < 1) throw new RangeError(`"threads" expected a positive integer, got ${this.threads}`);
     if (!Number.isInteger(this.chunkSize) || this.chunkSize < 4096) throw new RangeError(`"chunkSize" expected an integer >= 4096, got ${this.chunkSize}`);
     this.workerUrl = options.workerUrl ? new URL(String(options.workerUrl)) : new URL('./hash-worker.js', import.meta.url);
@@ -150,8 +162,13 @@ export class HashPool {
     counters: BigInt64Array,
   ): Promise<RangeResult[]> {
     const pool = this.getPool();
-    // Largest first, so one big file does not start last and run alone.
-    const order = tasks.map((_, i) => i).sort((a, b) => len(tasks[b]!) - len(tasks[a]!) || a - b);
+    // Largest first, so one big file does not start last and run alone; similar ranges in SIMD lane groups where that finishes sooner.
+    const jobs = planJobs(
+      tasks.map((t) => len(t)),
+      this.threads,
+      this.lanes && sha256x4Supported(),
+    );
+    this.lastLaneGroups = jobs.filter((job) => job.length > 1).length;
     const results = new Array<RangeResult | undefined>(tasks.length).fill(undefined);
     const maxInFlight = this.threads * 2;
     const stop = () => Atomics.store(counters, 1, 1n);
@@ -161,25 +178,21 @@ export class HashPool {
     await new Promise<void>((resolve) => {
       let inFlight = 0;
       const pump = () => {
-        while (inFlight < maxInFlight && next < order.length && !stopped()) {
-          const index = order[next++]!;
-          const task = tasks[index]!;
+        while (inFlight < maxInFlight && next < jobs.length && !stopped()) {
+          const job = jobs[next++]!;
           inFlight++;
-          const message: WorkerTask = {
-            path: task.path,
-            start: task.start,
-            end: task.end,
-            size: task.size,
-            mtimeMs: task.mtimeMs,
-            control,
-            chunkSize: this.chunkSize,
-            threads: this.threads,
-          };
-          (pool.run(message) as Promise<RangeResult>).then(
-            (r) => {
-              results[index] = r;
-              // On a failure, ask the running tasks to stop early: their results are not needed.
-              if (!r.ok) stop();
+          const plain = (task: RangeTask): RangeTask => ({ path: task.path, start: task.start, end: task.end, size: task.size, mtimeMs: task.mtimeMs });
+          const run: Promise<RangeResult[]> =
+            job.length === 1
+              ? (pool.run({ ...plain(tasks[job[0]!]!), control, chunkSize: this.chunkSize, threads: this.threads } satisfies WorkerTask) as Promise<RangeResult>).then((r) => [r])
+              : (pool.run({ tasks: job.map((i) => plain(tasks[i]!)), control } satisfies WorkerGroup, { name: 'hashGroup' }) as Promise<RangeResult[]>);
+          run.then(
+            (rs) => {
+              rs.forEach((r, k) => {
+                results[job[k]!] = r;
+                // On a failure, ask the running tasks to stop early: their results are not needed.
+                if (!r.ok) stop();
+              });
               settle();
             },
             (err: unknown) => {

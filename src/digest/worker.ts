@@ -5,6 +5,7 @@
  * slot 0 counts bytes hashed, slot 1 is the cancel flag, slot 2 counts the
  * tasks running now (so a worker knows when a core is idle).
  */
+import { LaneHasher } from './lanes.js';
 import { RangeHasher, type RangeResult, type RangeTask } from './range.js';
 
 /** The message one task carries into the worker. */
@@ -36,6 +37,32 @@ export default async function hashRangeTask(task: WorkerTask): Promise<RangeResu
       },
       () => Atomics.load(control, 1) !== 0n,
       () => Atomics.load(control, 2) < threads,
+    );
+  } finally {
+    Atomics.sub(control, 2, 1n);
+  }
+}
+
+/** The message of a lane group: up to four ranges hashed together in the SIMD lanes. */
+export interface WorkerGroup {
+  tasks: RangeTask[];
+  control: SharedArrayBuffer;
+}
+
+let laneHasher: LaneHasher | undefined;
+
+/** Hash a group of ranges in the SIMD lanes (see `LaneHasher`); one result per range. */
+export async function hashGroup(group: WorkerGroup): Promise<RangeResult[]> {
+  laneHasher ??= new LaneHasher();
+  const control = new BigInt64Array(group.control);
+  Atomics.add(control, 2, 1n);
+  try {
+    return await laneHasher.hash(
+      group.tasks,
+      (n) => {
+        Atomics.add(control, 0, BigInt(n));
+      },
+      () => Atomics.load(control, 1) !== 0n,
     );
   } finally {
     Atomics.sub(control, 2, 1n);

@@ -270,6 +270,18 @@ export class Sha256x4 {
     this.#compress(p0, p1, p2, p3, n);
   }
 
+  /** Copy lane `lane`'s state (8 words) into `into`: a lane that must sit out some blocks is saved, then restored. */
+  saveLane(lane: number, into: Uint32Array): void {
+    const u32 = this.#u32;
+    for (let w = 0; w < 8; w++) into[w] = u32[(STATE_AT >> 2) + 4 * w + lane]!;
+  }
+
+  /** Put back a state saved by {@link Sha256x4.saveLane}. */
+  restoreLane(lane: number, from: Uint32Array): void {
+    const u32 = this.#u32;
+    for (let w = 0; w < 8; w++) u32[(STATE_AT >> 2) + 4 * w + lane] = from[w]!;
+  }
+
   /** Write lane `lane`'s hash (32 bytes, big-endian words) at `at`. */
   digestTo(lane: number, at: number): void {
     const u32 = this.#u32;
@@ -278,18 +290,21 @@ export class Sha256x4 {
   }
 
   /**
-   * Pad a message already in memory at [at, at + length): 0x80, zeros, and
-   * the bit length, up to the end of its last block.
+   * Pad the end of a message already in memory: its last `length` bytes are
+   * at [at, at + length) (all of it, or the tail after whole blocks hashed
+   * earlier); 0x80, zeros, and the bit length of the whole message (`total`
+   * bytes, default `length`) follow up to the end of its last block.
    *
-   * @returns the number of blocks
+   * @returns the number of blocks from `at`
    */
-  pad(at: number, length: number): number {
+  pad(at: number, length: number, total: number = length): number {
     const blocks = paddedBlocks(length);
     const end = at + 64 * blocks;
     const u8 = this.#u8;
     u8[at + length] = 0x80;
-    u8.fill(0, at + length + 1, end - 8);
-    const bits = length * 8;
+    // Uint8Array's own fill: Buffer's checks its arguments first, which costs more than the zeros.
+    Uint8Array.prototype.fill.call(u8, 0, at + length + 1, end - 8);
+    const bits = total * 8;
     this.#view.setUint32(end - 8, Math.floor(bits / 0x100000000), false);
     this.#view.setUint32(end - 4, bits >>> 0, false);
     return blocks;
