@@ -8,7 +8,8 @@
 // +-15% over seconds (shared host), so each case runs in several rounds,
 // baseline and provenant back to back in alternating order, and the median
 // of the per-round ratios is reported. Usage:
-//   node bench/hash.mjs [--dir DIR] [--rounds N] [--quick]
+//   node bench/hash.mjs [--dir DIR] [--rounds N] [--quick] [--only TEXT]
+// --only runs the cases whose label contains TEXT (e.g. --only 'files, 8').
 // --quick uses 1/8 of the sizes (for a smoke run; the targets are for the full sizes).
 import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
@@ -27,6 +28,8 @@ const scale = quick ? 8 : 1;
 const roundsArg = args.indexOf('--rounds');
 const rounds = roundsArg >= 0 ? Number(args[roundsArg + 1]) : 3;
 const cores = availableParallelism();
+const onlyArg = args.indexOf('--only');
+const only = onlyArg >= 0 ? args[onlyArg + 1] : undefined;
 
 function makeFile(path, size) {
   if (existsSync(path) && statSync(path).size === size) return;
@@ -101,7 +104,7 @@ const cases = [
   { label: `files, 1 x ${4 / scale} GiB`, dir: oneDir, files: oneFiles, method: 'files', dgst: 1.05, rss: 120 },
 ];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-for (const c of cases) {
+for (const c of cases.filter((c) => only === undefined || c.label.includes(only))) {
   const vsDgst = [];
   const vsCeil = [];
   let rss = 0;
