@@ -426,6 +426,21 @@ describe('batch mode: one signature per batch, a receipt per output', () => {
     expect(signer.pending).toBe(0);
   });
 
+  it('learns how late its receipts come and closes later batches early enough to keep the window', async () => {
+    // Signing takes 60 ms: the first batch's receipts come ~60 ms after its window; the next batch closes that much sooner.
+    const slow: Signer = { publicKey: alice!.publicKey, sign: async (data) => (await new Promise((r) => setTimeout(r, 60)), alice!.sign(data)) };
+    const signer = await createOutputSigner({ model: MODEL, signer: slow, batch: { maxItems: 1000, maxDelayMs: 100 } });
+    const latency = async () => {
+      const started = performance.now();
+      await signer.sign({ content: 'x', mediaType: 'text/plain' });
+      return performance.now() - started;
+    };
+    expect(await latency()).toBeGreaterThanOrEqual(155);
+    // Timers may fire late on a busy machine; 40 ms of slack still tells 100 from 160.
+    expect(await latency()).toBeLessThan(140);
+    await signer.close();
+  });
+
   it('loses nothing on close: N outputs signed, close, all N receipts verify; later sign() is refused', async () => {
     const signer = await createOutputSigner({ model: MODEL, signer: alice!, batch: { maxItems: 64, maxDelayMs: 60_000 } });
     const n = 200;

@@ -38,6 +38,10 @@ interface OpenBatch extends LeafSink {
   first: number;
   last: number;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** When it opened (performance.now), how long its timer was set for, and whether the timer closed it. */
+  opened: number;
+  delay: number;
+  byTimer: boolean;
   /** Why the batch cannot be signed, if something failed while it was open. */
   failure: unknown;
 }
@@ -53,6 +57,14 @@ export class BatchEngine {
   readonly #hasher = new LeafHasher();
   #open: OpenBatch | undefined;
   #closed = false;
+  /**
+   * How long before the end of its window a batch's timer is set to fire:
+   * the time from a timer's due moment to its receipts being handed out
+   * (timer lateness, hashing the tree, signing, the store), as a maximum that
+   * decays by a tenth per batch. Closing early is always allowed; this keeps
+   * the window when the event loop is busy.
+   */
+  #lead = 1;
 
   constructor(context: OutputContext, signers: readonly Signer[], store: Pick<WritableRecordStore, 'put'> | undefined, options: BatchOptions) {
     const maxItems = options.maxItems ?? DEFAULT_BATCH_ITEMS;
@@ -116,17 +128,19 @@ export class BatchEngine {
       first: createdMs,
       last: createdMs,
       timer: undefined,
+      opened: performance.now(),
+      delay: 0,
+      byTimer: false,
       failure: undefined,
     };
     this.#open = batch;
-    // Node timers fire up to a millisecond or so late, never early: aim one early so the window holds.
     // Not unref'd: a process must not exit with outputs whose receipts are still owed.
-    batch.timer = setTimeout(
-      () => {
-        if (this.#open === batch) this.#closeOpen();
-      },
-      Math.max(0, this.#maxDelayMs - 1),
-    );
+    batch.delay = Math.max(0, this.#maxDelayMs - this.#lead);
+    batch.timer = setTimeout(() => {
+      if (this.#open !== batch) return;
+      batch.byTimer = true;
+      this.#closeOpen();
+    }, batch.delay);
     return batch;
   }
 
@@ -169,6 +183,10 @@ export class BatchEngine {
       const { id, envelope } = record;
       const { leaves, resolves } = batch;
       for (let i = 0; i < size; i++) resolves[i]!(new BatchReceipt(id, i, size, leaves[i]!, tree, envelope));
+      if (batch.byTimer) {
+        const needed = performance.now() - batch.opened - batch.delay;
+        this.#lead = Math.min(this.#maxDelayMs, Math.max(1, needed, 0.9 * this.#lead));
+      }
     } catch (err) {
       // Every output of the batch learns that it has no receipt; none is lost silently.
       // (Rejecting an already-resolved promise does nothing.)
