@@ -51,6 +51,21 @@ export function parseJson(input: string | Uint8Array, what = 'JSON', limits: Jso
   return value;
 }
 
+/** A JSON number at the parser's position (sticky). */
+const NUMBER = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+/** A run of string characters that need no attention: not a quote, a backslash or a control character (sticky). */
+const PLAIN = /[^"\\\u0000-\u001f]*/y;
+const ESCAPES: Readonly<Record<string, string>> = Object.assign(Object.create(null) as Record<string, string>, {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+});
+
 class Parser {
   i = 0;
   constructor(
@@ -96,8 +111,11 @@ class Parser {
   }
 
   number(): number {
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(this.s.slice(this.i, this.i + 400));
+    NUMBER.lastIndex = this.i;
+    const m = NUMBER.exec(this.s);
     if (!m) return this.fail('invalid number');
+    // No JSON number this library reads is anywhere near 400 characters; a longer one is refused, not parsed.
+    if (m[0].length > 400) return this.fail('number too long');
     this.i += m[0].length;
     const n = Number(m[0]);
     if (!Number.isFinite(n)) this.fail('number out of range');
@@ -110,6 +128,10 @@ class Parser {
     let out = '';
     let from = i;
     for (;;) {
+      // Skip a run of plain characters at once (the regular expression engine scans faster than a loop here).
+      PLAIN.lastIndex = i;
+      PLAIN.test(s);
+      i = PLAIN.lastIndex;
       if (i >= s.length) {
         this.i = i;
         return this.fail('unterminated string');
@@ -120,29 +142,25 @@ class Parser {
         this.i = i;
         return this.fail('control character in string');
       }
-      if (c === 0x5c) {
-        out += s.slice(from, i);
-        const e = s[i + 1];
-        const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-        if (e !== undefined && e in simple) {
-          out += simple[e];
-          i += 2;
-        } else if (e === 'u') {
-          const hex = s.slice(i + 2, i + 6);
-          if (!/^[0-9a-fA-F]{4}$/.test(hex)) {
-            this.i = i;
-            return this.fail('invalid \\u escape');
-          }
-          out += String.fromCharCode(Number.parseInt(hex, 16));
-          i += 6;
-        } else {
+      // A backslash.
+      out += s.slice(from, i);
+      const e = s[i + 1];
+      if (e !== undefined && e in ESCAPES) {
+        out += ESCAPES[e];
+        i += 2;
+      } else if (e === 'u') {
+        const hex = s.slice(i + 2, i + 6);
+        if (!/^[0-9a-fA-F]{4}$/.test(hex)) {
           this.i = i;
-          return this.fail('invalid escape');
+          return this.fail('invalid \\u escape');
         }
-        from = i;
-        continue;
+        out += String.fromCharCode(Number.parseInt(hex, 16));
+        i += 6;
+      } else {
+        this.i = i;
+        return this.fail('invalid escape');
       }
-      i++;
+      from = i;
     }
     out += s.slice(from, i);
     this.i = i + 1;
@@ -172,8 +190,8 @@ class Parser {
 
   object(depth: number): { [key: string]: JsonValue } {
     this.i++;
+    // No prototype: a key already set is an own property, so `in` finds duplicates.
     const out = Object.create(null) as { [key: string]: JsonValue };
-    const seen = new Set<string>();
     this.ws();
     if (this.s[this.i] === '}') {
       this.i++;
@@ -184,8 +202,7 @@ class Parser {
       if (this.s[this.i] !== '"') this.fail('expected a string key');
       const key = this.string();
       if (key === '__proto__') this.fail('"__proto__" keys are not accepted');
-      if (seen.has(key)) this.fail(`duplicate key ${JSON.stringify(key)}`);
-      seen.add(key);
+      if (key in out) this.fail(`duplicate key ${JSON.stringify(key)}`);
       this.ws();
       if (this.s[this.i++] !== ':') {
         this.i--;
