@@ -346,12 +346,14 @@ describe('batch mode: one signature per batch, a receipt per output', () => {
     const inputs = Array.from({ length: 75 }, (_, i) => {
       const content =
         i % 5 === 0 ? new Uint8Array(20_000).fill(i) : i % 5 === 1 ? `Grüße ${i} – 雨`.repeat(i) : i % 5 === 2 ? 'ß'.repeat(8192 + i) : new Uint8Array(i * 37).fill(255 - i);
-      return { content, mediaType: 'text/plain', parameters: i % 7 === 0 ? long(i) : { temperature: 0.5, i } };
+      const mediaType = i % 4 === 0 ? 'text/plain' : i % 4 === 1 ? 'text/plain; charset=utf-8' : 'text/plain; title="Grüße"';
+      return { content, mediaType, parameters: i % 7 === 0 ? long(i) : i % 2 ? { temperature: 0.5, i } : { stop: `ende – ${i}` }, ...(i % 3 === 0 ? { prompt: `prompt ${i}` } : {}) };
     });
     const run = async (simdOff: boolean) => {
       disableSimdForTesting(simdOff);
       try {
-        const signer = await createOutputSigner({ model: MODEL, signer: alice!, batch: { maxItems: 50, maxDelayMs: 60_000 }, clock: () => T0 });
+        let now = T0;
+        const signer = await createOutputSigner({ model: MODEL, signer: alice!, secret: SECRET, batch: { maxItems: 50, maxDelayMs: 60_000 }, clock: () => (now += 0.4) });
         // The caller's buffer is reused at once: what was signed is what it held at the call.
         const reused = new Uint8Array(1024);
         const promises = inputs.map((input) => {
@@ -372,10 +374,31 @@ describe('batch mode: one signature per batch, a receipt per output', () => {
     for (const [i, r] of withSimd.entries()) {
       const c = inputs[i]!.content;
       expect(r.leaf.digest.sha256).toBe(sha(c));
+      expect(new TextDecoder().decode(r.leafBytes)).toBe(canonicalJson(r.leaf));
+      expect(r.leaf.size).toBe(typeof c === 'string' ? utf8(c).length : c.length);
       expect(encodeReceipt(r, 'cbor')).toEqual(encodeReceipt(without[i]!, 'cbor'));
       await verifyOutputReceipt(c, r, { keys, model: MODEL });
     }
     expect(withSimd.some((r) => r.leafBytes.length > 4096)).toBe(true);
+  });
+
+  it('writes leaves from remembered pieces, also after the memory for them fills up and starts again', async () => {
+    // 120 distinct parameter sets of ~1 KB each: more than the 64 KiB the pieces are kept in.
+    const inputs = Array.from({ length: 120 }, (_, i) => ({ content: `out ${i}`, mediaType: 'text/plain', parameters: { stop: `${'x'.repeat(1000)}${i % 97}` } }));
+    const run = async (simdOff: boolean) => {
+      disableSimdForTesting(simdOff);
+      try {
+        const signer = await createOutputSigner({ model: MODEL, signer: alice!, batch: { maxItems: 1000, maxDelayMs: 60_000 }, clock: () => T0 });
+        const promises = inputs.map((input) => signer.sign(input));
+        await signer.close();
+        return (await Promise.all(promises)).map((r) => new TextDecoder().decode(r.leafBytes));
+      } finally {
+        disableSimdForTesting(false);
+      }
+    };
+    const [withSimd, without] = [await run(false), await run(true)];
+    expect(withSimd).toEqual(without);
+    expect(withSimd[119]).toContain(`"stop":"${'x'.repeat(1000)}22"`);
   });
 
   it('closes batches at maxItems; every receipt verifies offline with its batch record', async () => {

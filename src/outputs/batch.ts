@@ -12,7 +12,7 @@ import {
 import type { CreatedRecord } from '../records/types.js';
 import type { WritableRecordStore } from '../store/types.js';
 import type { OutputClaims } from './leaf.js';
-import { LeafHasher, type LeafSink } from './leaf-hasher.js';
+import { BatchLeaves, LeafHasher, type LeafSink } from './leaf-hasher.js';
 import { MerkleTreeBuilder } from './merkle.js';
 import { isoTime, prepareOutput, type OutputContext, type OutputInput } from './prepare.js';
 import { BatchReceipt, type OutputReceipt } from './receipt.js';
@@ -32,7 +32,7 @@ export const DEFAULT_BATCH_DELAY_MS = 10;
 
 interface OpenBatch extends LeafSink {
   readonly tree: MerkleTreeBuilder;
-  readonly leaves: string[];
+  readonly leaves: BatchLeaves;
   readonly resolves: ((receipt: OutputReceipt) => void)[];
   readonly rejects: ((err: unknown) => void)[];
   first: number;
@@ -122,7 +122,7 @@ export class BatchEngine {
   #openBatch(createdMs: number): OpenBatch {
     const batch: OpenBatch = {
       tree: new MerkleTreeBuilder(),
-      leaves: [],
+      leaves: new BatchLeaves(),
       resolves: [],
       rejects: [],
       first: createdMs,
@@ -182,7 +182,7 @@ export class BatchEngine {
       if (this.#store) await this.#store.put(record.envelopeBytes);
       const { id, envelope } = record;
       const { leaves, resolves } = batch;
-      for (let i = 0; i < size; i++) resolves[i]!(new BatchReceipt(id, i, size, leaves[i]!, tree, envelope));
+      for (let i = 0; i < size; i++) resolves[i]!(new BatchReceipt(id, i, size, leaves.get(i), tree, envelope));
       if (batch.byTimer) {
         const needed = performance.now() - batch.opened - batch.delay;
         this.#lead = Math.min(this.#maxDelayMs, Math.max(1, needed, 0.9 * this.#lead));
