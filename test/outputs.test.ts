@@ -382,6 +382,25 @@ describe('batch mode: one signature per batch, a receipt per output', () => {
     expect(withSimd.some((r) => r.leafBytes.length > 4096)).toBe(true);
   });
 
+  it('reads each output once: a content that changes between reads is signed as first read, in both modes', async () => {
+    for (const batch of [undefined, { maxItems: 10, maxDelayMs: 60_000 }]) {
+      let reads = 0;
+      const input = {
+        get content() {
+          reads++;
+          return reads === 1 ? 'first' : 'a second, longer content';
+        },
+        mediaType: 'text/plain',
+      };
+      const signer = await createOutputSigner({ model: MODEL, signer: alice!, ...(batch ? { batch } : {}) });
+      const pending = signer.sign(input);
+      await signer.flush();
+      const signed = (await pending) as { leaf?: { digest: { sha256: string }; size: number }; statement?: { subject: { digest: { sha256: string } }[]; predicate: { size: number } } };
+      const [digest, size] = signed.leaf ? [signed.leaf.digest.sha256, signed.leaf.size] : [signed.statement!.subject[0]!.digest.sha256, signed.statement!.predicate.size];
+      expect([digest, size, reads]).toEqual([sha('first'), 5, 1]);
+    }
+  });
+
   it('writes leaves from remembered pieces, also after the memory for them fills up and starts again', async () => {
     // 120 distinct parameter sets of ~1 KB each: more than the 64 KiB the pieces are kept in.
     const inputs = Array.from({ length: 120 }, (_, i) => ({ content: `out ${i}`, mediaType: 'text/plain', parameters: { stop: `${'x'.repeat(1000)}${i % 97}` } }));

@@ -95,10 +95,12 @@ export class BatchEngine {
     if (this.#closed) return Promise.reject(new InputError('ERR_CLOSED', 'the output signer is closed: sign() after close()'));
     let claims: OutputClaims;
     let createdMs: number;
+    let content: Uint8Array | string;
     try {
       createdMs = this.#context.now();
-      // The content is hashed with the rest of its group (the hasher copies it now).
-      claims = prepareOutput(input, this.#context, createdMs, false);
+      // Read once: its size goes in the leaf, and the hasher copies these bytes now to hash them with the rest of its group.
+      content = (input as Partial<OutputInput> | null)?.content as Uint8Array | string;
+      claims = prepareOutput(input, this.#context, createdMs, false, content);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -110,7 +112,7 @@ export class BatchEngine {
       batch.rejects.push(reject);
     });
     try {
-      this.#hasher.add(claims, input.content, claims.size, batch);
+      this.#hasher.add(claims, content, claims.size, batch);
     } catch (err) {
       // Memory for the hashing could not be had: this batch cannot be completed.
       batch.failure ??= err;

@@ -84,12 +84,13 @@ function badInput(path: string, message: string): never {
  * @internal
  * @param nowMs the output's time (default: the context's clock, now)
  * @param hashContent false to leave `sha256` empty for the caller to fill in (batches hash contents in groups)
+ * @param content the content, when the caller has read it already (so it is read once, and is the bytes it hashes)
  * @throws VerificationError `ERR_SCHEMA` (bad media type or parameters), `ERR_PARAMETER_LIMIT`
  * @throws TypeError for content that is not bytes or text, or a prompt without a secret
  */
-export function prepareOutput(input: OutputInput, context: OutputContext, nowMs: number = context.now(), hashContent = true): OutputClaims {
+export function prepareOutput(input: OutputInput, context: OutputContext, nowMs: number = context.now(), hashContent = true, content: unknown = input?.content): OutputClaims {
   if (typeof input !== 'object' || input === null) throw new TypeError('"output" expected an object { content, mediaType, parameters?, prompt? }');
-  const { content, mediaType, parameters, prompt } = input;
+  const { mediaType, parameters, prompt } = input;
   let size: number;
   if (typeof content === 'string') size = Buffer.byteLength(content, 'utf8');
   else if (content instanceof Uint8Array) size = content.length;
