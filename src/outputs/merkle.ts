@@ -23,7 +23,7 @@ export const EMPTY_TREE_HASH: Uint8Array = sha256(new Uint8Array(0));
 const NODE_INPUT = Buffer.alloc(1 + 2 * HASH_BYTES);
 NODE_INPUT[0] = 0x01;
 
-/** @internal The node hash on latin1 strings (the tree's internal form). */
+/** @internal The node hash on latin1 strings (as proofs are checked: one hash at a time). */
 export function nodeHashLatin1(left: string, right: string): string {
   NODE_INPUT.write(left, 1, HASH_BYTES, 'latin1');
   NODE_INPUT.write(right, 1 + HASH_BYTES, HASH_BYTES, 'latin1');

@@ -7,10 +7,11 @@ import { sha256x4Supported } from '../lib/sha256x4.js';
  * inputs a Merkle tree hashes (65-byte nodes, ~300-byte leaves); older Nodes
  * fall back to `createHash`. Strings are hashed as UTF-8.
  *
- * Inside the tree, hashes are kept as 32-character latin1 ("binary")
- * strings: asking Node for a Buffer allocates a backing store per digest,
- * which costs as much as the hash itself at this size, while a short string
- * is a cheap heap object. They become Uint8Arrays only at the public API.
+ * Checking an audit path hashes one node at a time, on 32-character latin1
+ * ("binary") strings: asking Node for a Buffer allocates a backing store per
+ * digest, which costs as much as the hash itself at this size, while a short
+ * string is a cheap heap object. Building trees and batches goes through the
+ * four-lane SIMD SHA-256 instead (`lib/sha256x4`), many hashes at a time.
  *
  * The namespace import matters: a named import of `hash` would fail to link
  * on a Node that lacks it.
