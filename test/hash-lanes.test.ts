@@ -147,7 +147,8 @@ describe.skipIf(!HAVE_DIST)('the pool hashes with lane groups in its workers, as
       try {
         const m = await hashModel(model, { method: 'files', pool });
         runs.push(m);
-        expect(pool.lastLaneGroups).toBe(lanes ? 2 : 0);
+        if (lanes) expect(pool.lastLaneGroups).toBeGreaterThan(0);
+        else expect(pool.lastLaneGroups).toBe(0);
         for (const r of m.resources) expect(toHex(r.digest), r.name).toBe(sum(r.name));
       } finally {
         await pool.destroy();

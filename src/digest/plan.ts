@@ -10,10 +10,11 @@
 
 /**
  * Speed of one SIMD lane relative to one OpenSSL stream on the same core,
- * with all four lanes busy (about 1.5 times OpenSSL's bytes per core, over
- * four lanes), as bench/hash.mjs measures on a CPU without SHA extensions.
+ * with all four lanes busy: a thread hashing four files from page cache did
+ * 1.2 to 1.4 times the bytes of one OpenSSL stream (reads included) on a CPU
+ * without SHA extensions, so each lane about a third of a stream.
  */
-export const LANE_SPEED = 0.375;
+export const LANE_SPEED = 1 / 3;
 
 /** One unit of work for a thread: indexes into the task list; more than one means a lane group. */
 export type Job = readonly number[];
