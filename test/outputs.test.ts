@@ -196,6 +196,26 @@ describe('single mode: one output record per output', () => {
     }
   });
 
+  it('writes envelopes larger than a shared block (long parameters), and earlier ones stay intact', async () => {
+    const pair = generateKeyPair('ed25519');
+    const local = await importSigner(pair.privateKeyPem);
+    const signer = await createOutputSigner({ model: MODEL, key: pair.privateKeyPem });
+    const records = [];
+    for (const [count, char] of [[40, 'a'], [1, 'b'], [64, 'ü'], [2, 'c']] as const) {
+      const parameters: OutputParameters = Object.fromEntries(Array.from({ length: count }, (_, i) => [`p${i}`, char.repeat(1024)]));
+      const record = await signer.sign({ content: `output ${count}`, mediaType: 'text/plain', parameters });
+      const statement = JSON.parse(new TextDecoder().decode(record.payload));
+      const again = await createRecord({ kind: 'output', subject: statement.subject, predicate: statement.predicate, signers: [local] });
+      expect(record.envelopeBytes).toEqual(again.envelopeBytes);
+      records.push({ record, bytes: again.envelopeBytes });
+    }
+    expect(records[2]!.record.envelopeBytes.length).toBeGreaterThan(64 * 1024);
+    for (const { record, bytes } of records) {
+      expect(record.envelopeBytes).toEqual(bytes);
+      expect(JSON.stringify(record.envelope)).toBe(new TextDecoder().decode(bytes));
+    }
+  });
+
   it('signs with several signers (M-of-N) and with a private key given as PEM', async () => {
     const two = await createOutputSigner({ model: MODEL, signers: [alice!, bob!] });
     const record = await two.sign({ content: 'x', mediaType: 'text/plain' });

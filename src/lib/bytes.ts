@@ -66,6 +66,45 @@ export function encodeBase64(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
+const BASE64_DIGITS = new TextEncoder().encode('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/');
+const PAD = 0x3d; // '='
+
+/** Length of the standard, padded base64 of `n` bytes. */
+export function base64Length(n: number): number {
+  return 4 * Math.ceil(n / 3);
+}
+
+/**
+ * Write the standard, padded base64 of `src[start, end)` into `out` at `at`:
+ * the characters `encodeBase64` gives, as ASCII bytes, with no string made
+ * on the way. `out` must have {@link base64Length} bytes free at `at`.
+ *
+ * @returns the index just past the last byte written
+ */
+export function writeBase64(src: Uint8Array, start: number, end: number, out: Uint8Array, at: number): number {
+  const digits = BASE64_DIGITS;
+  let i = start;
+  let o = at;
+  for (const last = end - 2; i < last; i += 3) {
+    const n = (src[i]! << 16) | (src[i + 1]! << 8) | src[i + 2]!;
+    out[o] = digits[n >>> 18]!;
+    out[o + 1] = digits[(n >>> 12) & 63]!;
+    out[o + 2] = digits[(n >>> 6) & 63]!;
+    out[o + 3] = digits[n & 63]!;
+    o += 4;
+  }
+  if (i < end) {
+    const two = i + 1 < end;
+    const n = (src[i]! << 16) | (two ? src[i + 1]! << 8 : 0);
+    out[o] = digits[n >>> 18]!;
+    out[o + 1] = digits[(n >>> 12) & 63]!;
+    out[o + 2] = two ? digits[(n >>> 6) & 63]! : PAD;
+    out[o + 3] = PAD;
+    o += 4;
+  }
+  return o;
+}
+
 /** UTF-8 encode. */
 export function utf8(text: string): Uint8Array {
   return new TextEncoder().encode(text);

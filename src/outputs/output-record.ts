@@ -3,6 +3,7 @@ import * as Digest from 'multiformats/hashes/digest';
 import { sha256 as sha256Hasher } from 'multiformats/hashes/sha2';
 import type { Signer } from '../envelope/keys.js';
 import type { Envelope } from '../envelope/types.js';
+import { base64Length, utf8, writeBase64 } from '../lib/bytes.js';
 import { JSON_CODEC } from '../records/id.js';
 import { PREDICATE_TYPES } from '../records/kinds.js';
 import { IN_TOTO_PAYLOAD_TYPE } from '../records/oms/bundle.js';
@@ -71,77 +72,140 @@ function outputPayloadText(claims: OutputClaims, model: string): string {
   );
 }
 
-/** Each signer's `"keyid":…` JSON member, and whether it is ASCII, worked out once per signer. */
-const keyIdMembers = new WeakMap<Signer, { json: string; ascii: boolean }>();
+/** Each signer's `{"keyid":…,"sig":"` JSON, as UTF-8, worked out once per signer. */
+const keyIdMembers = new WeakMap<Signer, Uint8Array>();
 
-function keyIdMember(signer: Signer): { json: string; ascii: boolean } {
+function keyIdMember(signer: Signer): Uint8Array {
   let member = keyIdMembers.get(signer);
   if (member === undefined) {
-    const json = `{"keyid":${JSON.stringify(signer.publicKey.keyId)},"sig":"`;
-    member = { json, ascii: /^[\x20-\x7e]*$/u.test(json) };
+    member = utf8(`{"keyid":${JSON.stringify(signer.publicKey.keyId)},"sig":"`);
     keyIdMembers.set(signer, member);
   }
   return member;
 }
 
+const ENVELOPE_HEAD = utf8(ENVELOPE_PREFIX);
+const ENVELOPE_BODY = utf8(ENVELOPE_MIDDLE);
+const SIGNATURE_END = utf8('"}');
+const COMMA = 0x2c;
+const CLOSE = utf8(']}');
+
 /**
- * The record around a payload and its signatures. Everything a serving
- * process sends (the envelope and its bytes) is built now; the parsed
- * statement and the record id (a SHA-256 of the payload) are derived on first
- * read and remembered, so a caller that never asks for them (a store computes
- * the id again from the bytes it writes) does not pay for them.
+ * Envelopes are carved from shared blocks: one allocation serves many
+ * outputs. A block is small enough that an envelope a caller keeps pins
+ * little memory with it.
+ */
+const BLOCK_SIZE = 16 * 1024;
+let block = new Uint8Array(BLOCK_SIZE);
+let blockAt = 0;
+
+function carve(length: number): Uint8Array {
+  if (blockAt + length > block.length) {
+    block = new Uint8Array(Math.max(BLOCK_SIZE, length));
+    blockAt = 0;
+  }
+  const out = block.subarray(blockAt, blockAt + length);
+  // Keep the next envelope 8-byte aligned.
+  blockAt += (length + 7) & ~7;
+  return out;
+}
+
+/** Text of `bytes[start, end)`, all ASCII. */
+function asciiText(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+}
+
+/**
+ * The record around a payload and its signatures. The envelope's JSON is
+ * written straight into bytes: the fixed names (encoded once), the payload's
+ * base64 (read from the bytes that were signed) and each signature's; the
+ * envelope object is made from those bytes on first read.
+ *
+ * @param payload holds the payload's bytes at `[start, end)`
+ * @param payloadBytes the payload's own bytes when the caller has them (else made on demand)
  */
 function assemble(
   claims: OutputClaims,
   payloadText: string,
-  payloadBase64: string,
+  payload: Uint8Array,
+  start: number,
+  end: number,
   payloadBytes: Uint8Array | undefined,
   signers: readonly Signer[],
   sigs: readonly Uint8Array[],
 ): SignedOutput {
-  let envelopeText = `${ENVELOPE_PREFIX}${payloadBase64}${ENVELOPE_MIDDLE}`;
-  let ascii = true;
-  const signatures: Envelope['signatures'] = [];
+  let length = ENVELOPE_HEAD.length + base64Length(end - start) + ENVELOPE_BODY.length + CLOSE.length + sigs.length - 1;
+  for (let i = 0; i < sigs.length; i++) length += keyIdMember(signers[i]!).length + base64Length(sigs[i]!.length) + SIGNATURE_END.length;
+  const out = carve(length);
+  out.set(ENVELOPE_HEAD, 0);
+  let at = writeBase64(payload, start, end, out, ENVELOPE_HEAD.length);
+  out.set(ENVELOPE_BODY, at);
+  at += ENVELOPE_BODY.length;
+  // Where each signature's base64 starts, for the envelope object.
+  const sigStarts: number[] = [];
   for (let i = 0; i < sigs.length; i++) {
-    const sig = sigs[i]!;
+    if (i > 0) out[at++] = COMMA;
     const member = keyIdMember(signers[i]!);
-    const sigBase64 = (Buffer.isBuffer(sig) ? sig : Buffer.from(sig.buffer, sig.byteOffset, sig.byteLength)).toString('base64');
-    signatures.push({ keyid: signers[i]!.publicKey.keyId, sig: sigBase64 });
-    envelopeText += `${i > 0 ? ',' : ''}${member.json}${sigBase64}"}`;
-    ascii &&= member.ascii;
+    out.set(member, at);
+    at += member.length;
+    sigStarts.push(at);
+    at = writeBase64(sigs[i]!, 0, sigs[i]!.length, out, at);
+    out.set(SIGNATURE_END, at);
+    at += SIGNATURE_END.length;
   }
-  envelopeText += ']}';
-  // Base64 and the fixed names are ASCII, where latin1 is UTF-8 and cheaper to write.
-  const envelopeBytes = view(Buffer.from(envelopeText, ascii ? 'latin1' : 'utf8'));
-  const envelope: Envelope = { payload: payloadBase64, payloadType: IN_TOTO_PAYLOAD_TYPE, signatures };
-  return new OutputRecord(envelope, envelopeBytes, payloadText, payloadBytes, claims.sha256);
+  out.set(CLOSE, at);
+  return new OutputRecord(out, payloadText, payloadBytes, signers, sigStarts, claims.sha256);
 }
 
 /**
- * A signed `output` record. The envelope and its bytes (what a serving
- * process sends or stores) are made at signing; the payload's own bytes, the
- * parsed statement and the record id (a SHA-256 of the payload) are derived
- * on first read and remembered, so a caller that never asks for them (a store
- * computes the id again from the bytes it writes) does not pay for them.
- * Getters live on the prototype: an object literal with getters would make
- * fresh closures per output.
+ * A signed `output` record. The envelope's bytes (what a serving process
+ * sends or stores) are made at signing; the envelope object, the payload's
+ * own bytes, the parsed statement and the record id (a SHA-256 of the
+ * payload) are derived on first read and remembered, so a caller that never
+ * asks for them (a store computes the id again from the bytes it writes)
+ * does not pay for them. Getters live on the prototype: an object literal
+ * with getters would make fresh closures per output.
  */
 class OutputRecord implements SignedOutput {
   readonly kind = 'output' as const;
-  readonly envelope: Envelope;
   readonly envelopeBytes: Uint8Array;
   readonly contentSha256: string;
   readonly #payloadText: string;
+  readonly #signers: readonly Signer[];
+  readonly #sigStarts: readonly number[];
+  #envelope: Envelope | undefined;
   #payload: Uint8Array | undefined;
   #statement: StatementOf<'output'> | undefined;
   #id: CID | undefined;
 
-  constructor(envelope: Envelope, envelopeBytes: Uint8Array, payloadText: string, payload: Uint8Array | undefined, contentSha256: string) {
-    this.envelope = envelope;
+  constructor(
+    envelopeBytes: Uint8Array,
+    payloadText: string,
+    payload: Uint8Array | undefined,
+    signers: readonly Signer[],
+    sigStarts: readonly number[],
+    contentSha256: string,
+  ) {
     this.envelopeBytes = envelopeBytes;
     this.#payloadText = payloadText;
     this.#payload = payload;
+    this.#signers = signers;
+    this.#sigStarts = sigStarts;
     this.contentSha256 = contentSha256;
+  }
+
+  get envelope(): Envelope {
+    if (this.#envelope === undefined) {
+      const bytes = this.envelopeBytes;
+      const quote = 0x22;
+      const stringAt = (start: number): string => asciiText(bytes, start, bytes.indexOf(quote, start));
+      this.#envelope = {
+        payload: stringAt(ENVELOPE_HEAD.length),
+        payloadType: IN_TOTO_PAYLOAD_TYPE,
+        signatures: this.#sigStarts.map((start, i) => ({ keyid: this.#signers[i]!.publicKey.keyId, sig: stringAt(start) })),
+      };
+    }
+    return this.#envelope;
   }
 
   get payload(): Uint8Array {
@@ -192,12 +256,12 @@ export function signOutputRecord(claims: OutputClaims, model: string, signers: r
     }
     const message = scratch.subarray(0, total);
     const sigs = signers.length === 1 ? [signers[0]!.signSync(message)] : signers.map((s) => s.signSync(message));
-    return assemble(claims, payloadText, scratch.toString('base64', head.length, total), undefined, signers, sigs);
+    return assemble(claims, payloadText, scratch, head.length, total, undefined, signers, sigs);
   }
   // One UTF-8 encoding gives both the PAE and (as its tail) the payload.
   const message = Buffer.from(head + payloadText, 'utf8');
   const payload = message.subarray(head.length);
   return Promise.all(signers.map((s) => s.sign(message))).then((sigs) =>
-    assemble(claims, payloadText, payload.toString('base64'), view(payload), signers, sigs),
+    assemble(claims, payloadText, message, head.length, message.length, view(payload), signers, sigs),
   );
 }
