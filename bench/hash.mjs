@@ -4,10 +4,14 @@
 //   - `openssl dgst -sha256` over the same files (one process, one core), and
 //   - the 2-core ceiling from `openssl speed -multi <cores> -evp sha256`.
 // Files are read right before each timing so they are in page cache (this
-// machine evicts cache unused for ~30 s). The machine's speed drifts by
-// +-15% over seconds (shared host), so each case runs in several rounds,
-// baseline and provenant back to back in alternating order, and the median
-// of the per-round ratios is reported. Usage:
+// machine evicts cache unused for ~30 s). The machine is a shared host whose
+// speed swings by up to 2x between runs of a few seconds (`openssl dgst` on
+// one file has measured anywhere from 186 to 367 MB/s), and that noise only
+// ever slows a run down. So each case runs in several rounds, baseline and
+// provenant back to back in alternating order, and the verdict compares each
+// side's fastest round: the best of N estimates what the code does when the
+// host leaves it alone, and both sides get the same treatment. The median of
+// the per-round ratios is printed next to it. Usage:
 //   node bench/hash.mjs [--dir DIR] [--rounds N] [--quick] [--only TEXT]
 // --only runs the cases whose label contains TEXT (e.g. --only 'files, 8').
 // --quick uses 1/8 of the sizes (for a smoke run; the targets are for the full sizes).
@@ -26,7 +30,7 @@ const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 const scale = quick ? 8 : 1;
 const roundsArg = args.indexOf('--rounds');
-const rounds = roundsArg >= 0 ? Number(args[roundsArg + 1]) : 3;
+const rounds = roundsArg >= 0 ? Number(args[roundsArg + 1]) : 5;
 const cores = availableParallelism();
 const onlyArg = args.indexOf('--only');
 const only = onlyArg >= 0 ? args[onlyArg + 1] : undefined;
@@ -104,7 +108,11 @@ const cases = [
   { label: `files, 1 x ${4 / scale} GiB`, dir: oneDir, files: oneFiles, method: 'files', dgst: 1.05, rss: 120 },
 ];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const best = (xs) => Math.max(...xs);
 for (const c of cases.filter((c) => only === undefined || c.label.includes(only))) {
+  const oursRates = [];
+  const baseRates = [];
+  const ceilRates = [];
   const vsDgst = [];
   const vsCeil = [];
   let rss = 0;
@@ -123,19 +131,28 @@ for (const c of cases.filter((c) => only === undefined || c.label.includes(only)
       base = timeOpenssl(c.files);
     }
     rss = Math.max(rss, ours.maxRssMiB);
+    oursRates.push(ours.rate);
+    baseRates.push(base);
     vsDgst.push(ours.rate / base);
-    if (ceil) vsCeil.push(ours.rate / ceil);
+    if (ceil) {
+      ceilRates.push(ceil);
+      vsCeil.push(ours.rate / ceil);
+    }
     console.log(
       `${c.label.padEnd(20)} round ${round + 1}: provenant ${mb(ours.rate).padStart(10)}  openssl dgst ${mb(base).padStart(10)}` +
         `  ratio ${(ours.rate / base).toFixed(2)}x${ceil ? `  ceiling ${mb(ceil)} (${((ours.rate / ceil) * 100).toFixed(0)}%)` : ''}  peak RSS ${ours.maxRssMiB.toFixed(0)} MiB`,
     );
   }
-  check(`${c.label}: vs openssl dgst`, median(vsDgst), c.dgst);
-  if (c.ceiling) check(`${c.label}: of ${cores}-core ceiling`, median(vsCeil), c.ceiling, (v) => `${(v * 100).toFixed(0)}%`);
+  console.log(
+    `${c.label.padEnd(20)} best rounds: provenant ${mb(best(oursRates))}, openssl dgst ${mb(best(baseRates))}${c.ceiling ? `, ceiling ${mb(best(ceilRates))}` : ''};` +
+      ` median of per-round ratios ${median(vsDgst).toFixed(2)}x${c.ceiling ? `, ${(median(vsCeil) * 100).toFixed(0)}% of the ceiling` : ''}`,
+  );
+  check(`${c.label}: vs openssl dgst`, best(oursRates) / best(baseRates), c.dgst);
+  if (c.ceiling) check(`${c.label}: of ${cores}-core ceiling`, best(oursRates) / best(ceilRates), c.ceiling, (v) => `${(v * 100).toFixed(0)}%`);
   if (c.rss) rows.push({ name: `${c.label}: peak RSS`, value: `${rss.toFixed(0)} MiB`, target: `< ${c.rss} MiB`, ok: rss < c.rss });
 }
 
-console.log('\ntarget (median of rounds)                   measured   target   result');
+console.log('\ntarget (best round against best round)      measured   target   result');
 for (const r of rows) console.log(`${r.name.padEnd(42)} ${r.value.padStart(9)} ${r.target.padStart(9)}   ${r.ok ? 'PASS' : 'FAIL'}`);
 if (quick) console.log('(quick sizes: the targets are stated for the full sizes)');
 process.exitCode = rows.every((r) => r.ok) ? 0 : 1;
