@@ -17,7 +17,8 @@
 //   - single: baseline and candidate run in alternating blocks of 500; the
 //     verdict is the median of the per-pair ratios (a burst of load lands on
 //     one block of a pair and is discarded with it); the aggregate ratio over
-//     all blocks is printed too;
+//     all blocks and the ratio of the lower quartiles of each side's block
+//     times are printed too;
 //   - batch: several rounds of 131,072 outputs; the median round is the verdict,
 //     the best round is printed too.
 // Latency is wall-clock by nature: the load average is printed with it.
