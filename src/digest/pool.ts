@@ -5,7 +5,7 @@ import { Tinypool } from 'tinypool';
 import { AbortError, InputError, throwIfAborted } from '../lib/errors.js';
 import { DEFAULT_CHUNK_SIZE, RangeHasher, type RangeResult, type RangeTask } from './range.js';
 import { sha256x4Supported } from '../lib/sha256x4.js';
-import { planJobs } from './plan.js';
+import { jobCost, planJobs, splitSide, type Job } from './plan.js';
 import type { WorkerGroup, WorkerTask } from './worker.js';
 
 /** Bytes done out of bytes total, reported while hashing. */
@@ -40,6 +40,14 @@ export interface HashPoolOptions {
    * per thread). Default true; false keeps one OpenSSL stream per range.
    */
   lanes?: boolean;
+  /**
+   * When a few long ranges cannot be spread evenly over the threads (one
+   * 4 GiB file in 1 GB shards on two threads, three equal files on two),
+   * run the smallest on extra threads of their own from the start, so the
+   * cores are shared instead of one idling at the end. Default true; false
+   * never runs more than `threads` threads.
+   */
+  sideThreads?: boolean;
   /** Location of the built worker (`hash-worker.js`); defaults to the one next to this module. */
   workerUrl?: URL | string;
 }
@@ -50,7 +58,9 @@ const PROGRESS_INTERVAL_MS = 100;
  * A pool of hashing worker threads. Tasks are byte ranges of files; they are
  * scheduled largest first, at most two per thread are handed to the pool at
  * once (the rest wait here, so memory stays flat), and each answers with a
- * 32-byte digest.
+ * 32-byte digest. When a few long tasks cannot be spread evenly over the
+ * threads, the smallest run on extra threads of their own from the start,
+ * sharing the cores (see `splitSide`).
  *
  * @example
  * ```ts
@@ -64,10 +74,14 @@ export class HashPool {
   readonly chunkSize: number;
   readonly inlineBelow: number;
   readonly lanes: boolean;
+  readonly sideThreads: boolean;
   /** @internal Lane groups the last worker run used (for tests and benchmarks). */
   lastLaneGroups = 0;
+  /** @internal Jobs the last worker run gave extra threads of their own (see `splitSide`). */
+  lastSideJobs = 0;
   private readonly workerUrl: URL;
   private pool: Tinypool | undefined;
+  private sidePool: Tinypool | undefined;
   private inline: RangeHasher | undefined;
 
   /**
@@ -79,17 +93,23 @@ export class HashPool {
     this.chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     this.inlineBelow = options.inlineBelow ?? 16 * 1024 * 1024;
     this.lanes = options.lanes ?? true;
+    this.sideThreads = options.sideThreads ?? true;
     if (!Number.isInteger(this.threads) || this.threads < 1) throw new RangeError(`"threads" expected a positive integer, got ${this.threads}`);
     if (!Number.isInteger(this.chunkSize) || this.chunkSize < 4096) throw new RangeError(`"chunkSize" expected an integer >= 4096, got ${this.chunkSize}`);
     this.workerUrl = options.workerUrl ? new URL(String(options.workerUrl)) : new URL('./hash-worker.js', import.meta.url);
   }
 
+  private workerFile(): string {
+    const file = fileURLToPath(this.workerUrl);
+    if (!existsSync(file)) {
+      throw new InputError('ERR_NOT_FOUND', `hash worker not found at ${file}; build the package (npm run build)`);
+    }
+    return file;
+  }
+
   private getPool(): Tinypool {
     if (!this.pool) {
-      const file = fileURLToPath(this.workerUrl);
-      if (!existsSync(file)) {
-        throw new InputError('ERR_NOT_FOUND', `hash worker not found at ${file}; build the package (npm run build)`);
-      }
+      this.workerFile();
       this.pool = new Tinypool({
         filename: this.workerUrl.href,
         minThreads: this.threads,
@@ -98,6 +118,20 @@ export class HashPool {
       });
     }
     return this.pool;
+  }
+
+  /** Extra threads for side jobs (see `splitSide`): started when first needed, gone after a second idle. */
+  private getSidePool(): Tinypool {
+    if (!this.sidePool) {
+      this.workerFile();
+      this.sidePool = new Tinypool({
+        filename: this.workerUrl.href,
+        minThreads: 0,
+        maxThreads: this.threads,
+        idleTimeout: 1000,
+      });
+    }
+    return this.sidePool;
   }
 
   /**
@@ -163,51 +197,58 @@ export class HashPool {
   ): Promise<RangeResult[]> {
     const pool = this.getPool();
     // Largest first, so one big file does not start last and run alone; similar ranges in SIMD lane groups where that finishes sooner.
-    const jobs = planJobs(
-      tasks.map((t) => len(t)),
-      this.threads,
-      this.lanes && sha256x4Supported(),
-    );
+    const sizes = tasks.map((t) => len(t));
+    const jobs = planJobs(sizes, this.threads, this.lanes && sha256x4Supported());
     this.lastLaneGroups = jobs.filter((job) => job.length > 1).length;
+    // A few long jobs that cannot be spread evenly: the smallest get threads of their own, sharing the cores from the start.
+    const { main, side } = this.sideThreads
+      ? splitSide(
+          jobs.map((job) => jobCost(job, sizes)),
+          this.threads,
+        )
+      : { main: jobs.map((_, i) => i), side: [] };
+    this.lastSideJobs = side.length;
+    const sidePool = side.length > 0 ? this.getSidePool() : undefined;
     const results = new Array<RangeResult | undefined>(tasks.length).fill(undefined);
     const maxInFlight = this.threads * 2;
     const stop = () => Atomics.store(counters, 1, 1n);
     const stopped = () => Atomics.load(counters, 1) !== 0n;
+    const plain = (task: RangeTask): RangeTask => ({ path: task.path, start: task.start, end: task.end, size: task.size, mtimeMs: task.mtimeMs });
+    const run = (target: Tinypool, job: Job): Promise<RangeResult[]> =>
+      job.length === 1
+        ? (target.run({ ...plain(tasks[job[0]!]!), control, chunkSize: this.chunkSize, threads: this.threads } satisfies WorkerTask) as Promise<RangeResult>).then((r) => [r])
+        : (target.run({ tasks: job.map((i) => plain(tasks[i]!)), control } satisfies WorkerGroup, { name: 'hashGroup' }) as Promise<RangeResult[]>);
     let next = 0;
     let crash: unknown;
     await new Promise<void>((resolve) => {
       let inFlight = 0;
+      const start = (target: Tinypool, job: Job) => {
+        inFlight++;
+        run(target, job).then(
+          (rs) => {
+            rs.forEach((r, k) => {
+              results[job[k]!] = r;
+              // On a failure, ask the running tasks to stop early: their results are not needed.
+              if (!r.ok) stop();
+            });
+            settle();
+          },
+          (err: unknown) => {
+            crash ??= err;
+            stop();
+            settle();
+          },
+        );
+      };
       const pump = () => {
-        while (inFlight < maxInFlight && next < jobs.length && !stopped()) {
-          const job = jobs[next++]!;
-          inFlight++;
-          const plain = (task: RangeTask): RangeTask => ({ path: task.path, start: task.start, end: task.end, size: task.size, mtimeMs: task.mtimeMs });
-          const run: Promise<RangeResult[]> =
-            job.length === 1
-              ? (pool.run({ ...plain(tasks[job[0]!]!), control, chunkSize: this.chunkSize, threads: this.threads } satisfies WorkerTask) as Promise<RangeResult>).then((r) => [r])
-              : (pool.run({ tasks: job.map((i) => plain(tasks[i]!)), control } satisfies WorkerGroup, { name: 'hashGroup' }) as Promise<RangeResult[]>);
-          run.then(
-            (rs) => {
-              rs.forEach((r, k) => {
-                results[job[k]!] = r;
-                // On a failure, ask the running tasks to stop early: their results are not needed.
-                if (!r.ok) stop();
-              });
-              settle();
-            },
-            (err: unknown) => {
-              crash ??= err;
-              stop();
-              settle();
-            },
-          );
-        }
+        while (inFlight < maxInFlight + side.length && next < main.length && !stopped()) start(pool, jobs[main[next++]!]!);
         if (inFlight === 0) resolve();
       };
       const settle = () => {
         inFlight--;
         pump();
       };
+      for (const i of side) start(sidePool!, jobs[i]!);
       pump();
     });
     if (crash !== undefined) throw crash;
@@ -220,12 +261,14 @@ export class HashPool {
 
   /** Stop the worker threads. The pool can be used again afterwards. */
   async destroy(): Promise<void> {
-    const pool = this.pool;
+    const pools = [this.pool, this.sidePool];
     this.pool = undefined;
-    if (pool) await pool.destroy();
+    this.sidePool = undefined;
+    await Promise.all(pools.map((pool) => pool?.destroy()));
   }
 }
 
 function len(t: RangeTask): number {
   return t.end - t.start;
 }
+
