@@ -27,10 +27,15 @@ export function jobCost(job: Job, sizes: readonly number[]): number {
   return max / LANE_SPEED;
 }
 
-/** Longest job first, each to the thread free first: when does the last one finish? */
-function makespan(costs: readonly number[], threads: number): number {
+/**
+ * Longest job first, each to the thread free first: when does the last one
+ * finish? (What {@link sharedMakespan} gives without side jobs, in one pass:
+ * the planner asks this for every candidate plan of lists of any length.)
+ */
+function makespan(costs: ArrayLike<number>, threads: number): number {
   const load = new Array<number>(threads).fill(0);
-  for (const c of costs) {
+  for (let k = 0; k < costs.length; k++) {
+    const c = costs[k]!;
     let t = 0;
     for (let j = 1; j < threads; j++) if (load[j]! < load[t]!) t = j;
     load[t]! += c;
@@ -61,12 +66,28 @@ export function planJobs(sizes: readonly number[], threads: number, lanes: boole
   for (let g = 64; g < most; g = Math.ceil(g * 1.25)) candidates.add(g);
   let best = 0;
   let bestTime = Number.POSITIVE_INFINITY;
+  // The costs of a plan, longest first, without building it: groups (each as long as its first,
+  // largest range) and single ranges are each in order already, so a merge sorts them.
+  const costs = new Float64Array(order.length);
+  const costsFor = (groups: number): Float64Array => {
+    const n = groups + (order.length - 4 * groups);
+    let g = 0;
+    let single = 4 * groups;
+    for (let k = 0; k < n; k++) {
+      const group = g < groups ? sizes[order[4 * g]!]! / LANE_SPEED : -1;
+      const one = single < order.length ? sizes[order[single]!]! : -1;
+      if (group >= one) {
+        costs[k] = group;
+        g++;
+      } else {
+        costs[k] = one;
+        single++;
+      }
+    }
+    return costs.subarray(0, n);
+  };
   for (const g of [...candidates].sort((a, b) => a - b)) {
-    const jobs = withGroups(g);
-    const time = makespan(
-      jobs.map((j) => jobCost(j, sizes)),
-      threads,
-    );
+    const time = makespan(costsFor(g), threads);
     // A group must win clearly: the estimate is rough, and one stream per core is the safe default.
     if (time < bestTime * (g === 0 ? 1 : 0.97)) {
       best = g;
@@ -149,9 +170,9 @@ export interface SideSplit {
 export function splitSide(costs: readonly number[], cores: number): SideSplit {
   const all = costs.map((_, i) => i);
   let best: SideSplit = { main: all, side: [] };
-  let bestTime = sharedMakespan(costs, [], cores);
   // Only worth trying when there are few jobs: with many, the greedy order balances already.
   if (costs.length > 4 * cores) return best;
+  let bestTime = sharedMakespan(costs, [], cores);
   for (let extra = 1; extra <= cores && extra < costs.length; extra++) {
     const side = all.slice(costs.length - extra);
     const main = all.slice(0, costs.length - extra);

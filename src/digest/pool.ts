@@ -99,17 +99,16 @@ export class HashPool {
     this.workerUrl = options.workerUrl ? new URL(String(options.workerUrl)) : new URL('./hash-worker.js', import.meta.url);
   }
 
-  private workerFile(): string {
+  private checkWorkerBuilt(): void {
     const file = fileURLToPath(this.workerUrl);
     if (!existsSync(file)) {
       throw new InputError('ERR_NOT_FOUND', `hash worker not found at ${file}; build the package (npm run build)`);
     }
-    return file;
   }
 
   private getPool(): Tinypool {
     if (!this.pool) {
-      this.workerFile();
+      this.checkWorkerBuilt();
       this.pool = new Tinypool({
         filename: this.workerUrl.href,
         minThreads: this.threads,
@@ -123,7 +122,7 @@ export class HashPool {
   /** Extra threads for side jobs (see `splitSide`): started when first needed, gone after a second idle. */
   private getSidePool(): Tinypool {
     if (!this.sidePool) {
-      this.workerFile();
+      this.checkWorkerBuilt();
       this.sidePool = new Tinypool({
         filename: this.workerUrl.href,
         minThreads: 0,
