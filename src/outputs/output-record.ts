@@ -11,7 +11,7 @@ import { STATEMENT_TYPE } from '../records/oms/statement.js';
 import type { CreatedRecord, StatementOf } from '../records/types.js';
 import { promptDigestJson, type OutputClaims } from './leaf.js';
 import { allLocal } from './local-key.js';
-import { sha256 } from './sha256.js';
+import { bytesLatin1, sha256 } from './sha256.js';
 
 /** The subject name of an `output` record. */
 export const OUTPUT_SUBJECT_NAME = 'output';
@@ -110,11 +110,6 @@ function carve(length: number): Uint8Array {
   return out;
 }
 
-/** Text of `bytes[start, end)`, all ASCII. */
-function asciiText(bytes: Uint8Array, start: number, end: number): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
-}
-
 /**
  * The record around a payload and its signatures. The envelope's JSON is
  * written straight into bytes: the fixed names (encoded once), the payload's
@@ -198,7 +193,7 @@ class OutputRecord implements SignedOutput {
     if (this.#envelope === undefined) {
       const bytes = this.envelopeBytes;
       const quote = 0x22;
-      const stringAt = (start: number): string => asciiText(bytes, start, bytes.indexOf(quote, start));
+      const stringAt = (start: number): string => bytesLatin1(bytes.subarray(start, bytes.indexOf(quote, start)));
       this.#envelope = {
         payload: stringAt(ENVELOPE_HEAD.length),
         payloadType: IN_TOTO_PAYLOAD_TYPE,
