@@ -89,8 +89,8 @@ function timeOurs(dir, files, method) {
   warm(files);
   const r = spawnSync(process.execPath, [child, dir, method], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`hash child failed: ${r.stderr}`);
-  const { bytes, seconds, maxRssMiB } = JSON.parse(r.stdout.trim());
-  return { rate: bytes / seconds, maxRssMiB };
+  const { bytes, seconds, cpuSeconds, maxRssMiB } = JSON.parse(r.stdout.trim());
+  return { rate: bytes / seconds, maxRssMiB, busy: cpuSeconds / (cores * seconds) };
 }
 
 const mb = (r) => `${(r / 1e6).toFixed(0)} MB/s`;
@@ -140,7 +140,7 @@ for (const c of cases.filter((c) => only === undefined || c.label.includes(only)
     }
     console.log(
       `${c.label.padEnd(20)} round ${round + 1}: provenant ${mb(ours.rate).padStart(10)}  openssl dgst ${mb(base).padStart(10)}` +
-        `  ratio ${(ours.rate / base).toFixed(2)}x${ceil ? `  ceiling ${mb(ceil)} (${((ours.rate / ceil) * 100).toFixed(0)}%)` : ''}  peak RSS ${ours.maxRssMiB.toFixed(0)} MiB`,
+        `  ratio ${(ours.rate / base).toFixed(2)}x${ceil ? `  ceiling ${mb(ceil)} (${((ours.rate / ceil) * 100).toFixed(0)}%)` : ''}  cores busy ${(ours.busy * 100).toFixed(0)}%  peak RSS ${ours.maxRssMiB.toFixed(0)} MiB`,
     );
   }
   console.log(

@@ -78,6 +78,14 @@ describe('digests cross-checked with sha256sum', () => {
     }
   });
 
+  it('runs that overlap on one pool, on the calling thread, each get buffers of their own', async () => {
+    // Everything under inlineBelow is hashed on the calling thread; four runs at once must not share read buffers.
+    const pool = new HashPool({ inlineBelow: 1 << 30 });
+    const names = [`r${4 * MiB + 1}`, `r${4 * MiB - 1}`, `r${9 * MiB}`, `r${9 * MiB + 12_345}`];
+    const digests = await Promise.all(names.map((name) => pool.hashRanges([taskFor(join(dir, name))])));
+    expect(digests.map(([d]) => toHex(d!))).toEqual(names.map((name) => sha256sum(join(dir, name))));
+  });
+
   it('multihash and CIDv1 (raw) wrap the same digest', async () => {
     const path = join(dir, 'r4097');
     const digest = await hashFile(path);

@@ -34,7 +34,7 @@ export const WORKER_URL = new URL('../dist/hash-worker.js', import.meta.url);
 export const HAVE_DIST = existsSync(CLI) && existsSync(fileURLToPath(WORKER_URL));
 
 /** A pool that always uses real worker threads (the built worker). */
-export function workerPool(options: { threads?: number; chunkSize?: number; lanes?: boolean } = {}): HashPool {
+export function workerPool(options: { threads?: number; chunkSize?: number; lanes?: boolean; callerThread?: boolean } = {}): HashPool {
   return new HashPool({ workerUrl: WORKER_URL, inlineBelow: 0, ...options });
 }
 

@@ -43,14 +43,26 @@ export interface HashPoolOptions {
   /**
    * When a few long ranges cannot be spread evenly over the threads (one
    * 4 GiB file in 1 GB shards on two threads, three equal files on two),
-   * run the smallest on extra threads of their own from the start, so the
-   * cores are shared instead of one idling at the end. Default true; false
-   * never runs more than `threads` threads.
+   * give each of them a thread of its own from the start (up to four per
+   * core), so the cores are shared instead of one idling at the end. Default
+   * true; false never runs more than `threads` threads.
    */
   sideThreads?: boolean;
+  /**
+   * When jobs get threads of their own (see `sideThreads`), hash the
+   * smallest of them on the calling thread instead of starting one more
+   * worker for it: that saves a worker's start-up (about 30 ms of CPU) and
+   * its memory (about 9 MiB). The calling thread then hashes 1 MiB at a
+   * time between turns of its event loop, each taking a few milliseconds.
+   * Default true.
+   */
+  callerThread?: boolean;
   /** Location of the built worker (`hash-worker.js`); defaults to the one next to this module. */
   workerUrl?: URL | string;
 }
+
+/** Read size of hashing on the calling thread: each chunk holds the event loop for a few milliseconds. */
+const CALLER_CHUNK = 1024 * 1024;
 
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -59,8 +71,8 @@ const PROGRESS_INTERVAL_MS = 100;
  * scheduled largest first, at most two per thread are handed to the pool at
  * once (the rest wait here, so memory stays flat), and each answers with a
  * 32-byte digest. When a few long tasks cannot be spread evenly over the
- * threads, the smallest run on extra threads of their own from the start,
- * sharing the cores (see `splitSide`).
+ * threads, each gets a thread of its own from the start, and they share
+ * the cores (see `splitSide`).
  *
  * @example
  * ```ts
@@ -75,14 +87,18 @@ export class HashPool {
   readonly inlineBelow: number;
   readonly lanes: boolean;
   readonly sideThreads: boolean;
+  readonly callerThread: boolean;
   /** @internal Lane groups the last worker run used (for tests and benchmarks). */
   lastLaneGroups = 0;
-  /** @internal Jobs the last worker run gave extra threads of their own (see `splitSide`). */
+  /** @internal Jobs the last worker run gave extra threads of their own (see `splitSide`), the calling thread's included. */
   lastSideJobs = 0;
+  /** @internal Whether the last worker run hashed a job on the calling thread. */
+  lastCallerJob = false;
   private readonly workerUrl: URL;
   private pool: Tinypool | undefined;
   private sidePool: Tinypool | undefined;
-  private inline: RangeHasher | undefined;
+  /** Hashers for the calling thread, kept for reuse; one per run using one at a time (runs may overlap). */
+  private readonly callerHashers: RangeHasher[] = [];
 
   /**
    * @param options thread count, buffer size, inline threshold, worker location
@@ -94,6 +110,7 @@ export class HashPool {
     this.inlineBelow = options.inlineBelow ?? 16 * 1024 * 1024;
     this.lanes = options.lanes ?? true;
     this.sideThreads = options.sideThreads ?? true;
+    this.callerThread = options.callerThread ?? true;
     if (!Number.isInteger(this.threads) || this.threads < 1) throw new RangeError(`"threads" expected a positive integer, got ${this.threads}`);
     if (!Number.isInteger(this.chunkSize) || this.chunkSize < 4096) throw new RangeError(`"chunkSize" expected an integer >= 4096, got ${this.chunkSize}`);
     this.workerUrl = options.workerUrl ? new URL(String(options.workerUrl)) : new URL('./hash-worker.js', import.meta.url);
@@ -119,14 +136,14 @@ export class HashPool {
     return this.pool;
   }
 
-  /** Extra threads for side jobs (see `splitSide`): started when first needed, gone after a second idle. */
+  /** Extra threads for side jobs (see `splitSide`, at most three per core): started when first needed, gone after a second idle. */
   private getSidePool(): Tinypool {
     if (!this.sidePool) {
       this.checkWorkerBuilt();
       this.sidePool = new Tinypool({
         filename: this.workerUrl.href,
         minThreads: 0,
-        maxThreads: this.threads,
+        maxThreads: 3 * this.threads,
         idleTimeout: 1000,
       });
     }
@@ -174,15 +191,28 @@ export class HashPool {
     }
   }
 
-  private async runInline(tasks: readonly RangeTask[], counters: BigInt64Array): Promise<RangeResult[]> {
-    this.inline ??= new RangeHasher(Math.min(this.chunkSize, 1024 * 1024));
-    const results: RangeResult[] = [];
-    for (const task of tasks) {
-      const r = await this.inline.hash(
+  /**
+   * Hash one range on the calling thread. Reads always overlap with hashing
+   * (the default of `RangeHasher`), so every chunk awaits its read and the
+   * event loop turns between chunks.
+   */
+  private async hashHere(task: RangeTask, counters: BigInt64Array): Promise<RangeResult> {
+    const hasher = this.callerHashers.pop() ?? new RangeHasher(Math.min(this.chunkSize, CALLER_CHUNK));
+    try {
+      return await hasher.hash(
         task,
         (n) => Atomics.add(counters, 0, BigInt(n)),
         () => Atomics.load(counters, 1) !== 0n,
       );
+    } finally {
+      this.callerHashers.push(hasher);
+    }
+  }
+
+  private async runInline(tasks: readonly RangeTask[], counters: BigInt64Array): Promise<RangeResult[]> {
+    const results: RangeResult[] = [];
+    for (const task of tasks) {
+      const r = await this.hashHere(task, counters);
       results.push(r);
       if (!r.ok) break;
     }
@@ -199,7 +229,7 @@ export class HashPool {
     const sizes = tasks.map((t) => len(t));
     const jobs = planJobs(sizes, this.threads, this.lanes && sha256x4Supported());
     this.lastLaneGroups = jobs.filter((job) => job.length > 1).length;
-    // A few long jobs that cannot be spread evenly: the smallest get threads of their own, sharing the cores from the start.
+    // A few long jobs that cannot be spread evenly: each gets a thread of its own, sharing the cores from the start.
     const { main, side } = this.sideThreads
       ? splitSide(
           jobs.map((job) => jobCost(job, sizes)),
@@ -207,22 +237,31 @@ export class HashPool {
         )
       : { main: jobs.map((_, i) => i), side: [] };
     this.lastSideJobs = side.length;
+    // The smallest side job on this thread, instead of a worker of its own.
+    const here = this.callerThread && side.length > 0 && jobs[side.at(-1)!]!.length === 1 ? side.pop() : undefined;
+    this.lastCallerJob = here !== undefined;
     const sidePool = side.length > 0 ? this.getSidePool() : undefined;
     const results = new Array<RangeResult | undefined>(tasks.length).fill(undefined);
     const maxInFlight = this.threads * 2;
     const stop = () => Atomics.store(counters, 1, 1n);
     const stopped = () => Atomics.load(counters, 1) !== 0n;
     const plain = (task: RangeTask): RangeTask => ({ path: task.path, start: task.start, end: task.end, size: task.size, mtimeMs: task.mtimeMs });
-    const run = (target: Tinypool, job: Job): Promise<RangeResult[]> =>
-      job.length === 1
+    const run = (target: Tinypool | 'here', job: Job): Promise<RangeResult[]> =>
+      target === 'here'
+        ? this.hashHere(tasks[job[0]!]!, counters)
+            .then((r) => [r])
+            .finally(() => Atomics.sub(counters, 2, 1n))
+        : job.length === 1
         ? (target.run({ ...plain(tasks[job[0]!]!), control, chunkSize: this.chunkSize, threads: this.threads } satisfies WorkerTask) as Promise<RangeResult>).then((r) => [r])
         : (target.run({ tasks: job.map((i) => plain(tasks[i]!)), control } satisfies WorkerGroup, { name: 'hashGroup' }) as Promise<RangeResult[]>);
     let next = 0;
     let crash: unknown;
     await new Promise<void>((resolve) => {
       let inFlight = 0;
-      const start = (target: Tinypool, job: Job) => {
+      const start = (target: Tinypool | 'here', job: Job) => {
         inFlight++;
+        // Counted as unfinished from now on (the worker takes it off when done), so threads still booting count as busy.
+        Atomics.add(counters, 2, 1n);
         run(target, job).then(
           (rs) => {
             rs.forEach((r, k) => {
@@ -240,7 +279,7 @@ export class HashPool {
         );
       };
       const pump = () => {
-        while (inFlight < maxInFlight + side.length && next < main.length && !stopped()) start(pool, jobs[main[next++]!]!);
+        while (inFlight < maxInFlight + side.length + (here === undefined ? 0 : 1) && next < main.length && !stopped()) start(pool, jobs[main[next++]!]!);
         if (inFlight === 0) resolve();
       };
       const settle = () => {
@@ -248,6 +287,7 @@ export class HashPool {
         pump();
       };
       for (const i of side) start(sidePool!, jobs[i]!);
+      if (here !== undefined) start('here', jobs[here]!);
       pump();
     });
     if (crash !== undefined) throw crash;

@@ -3,18 +3,21 @@
  * reads into buffers it allocated once and answers with 32 bytes. Progress
  * and cancellation go through a small SharedArrayBuffer owned by the caller:
  * slot 0 counts bytes hashed, slot 1 is the cancel flag, slot 2 counts the
- * tasks running now (so a worker knows when a core is idle).
+ * tasks handed out and not yet finished (so a worker knows when a core is
+ * idle). The caller adds to slot 2 when it hands a task to the pool, not
+ * the worker when it starts: threads that are still booting must not make
+ * the first ones think a core is spare.
  */
 import { LaneHasher } from './lanes.js';
 import { RangeHasher, type RangeResult, type RangeTask } from './range.js';
 
 /** The message one task carries into the worker. */
 export interface WorkerTask extends RangeTask {
-  /** BigInt64Array-backed counters: [bytesDone, cancelled, running]. */
+  /** BigInt64Array-backed counters: [bytesDone, cancelled, tasks handed out and not finished]. */
   control: SharedArrayBuffer;
   /** Size of each read buffer. */
   chunkSize: number;
-  /** Worker threads in the pool: fewer running tasks than this means a core is idle. */
+  /** Worker threads in the pool: fewer unfinished tasks than this means a core is idle. */
   threads: number;
 }
 
@@ -28,7 +31,6 @@ export default async function hashRangeTask(task: WorkerTask): Promise<RangeResu
   }
   const control = new BigInt64Array(task.control);
   const threads = BigInt(task.threads);
-  Atomics.add(control, 2, 1n);
   try {
     return await hasher.hash(
       task,
@@ -55,7 +57,6 @@ let laneHasher: LaneHasher | undefined;
 export async function hashGroup(group: WorkerGroup): Promise<RangeResult[]> {
   laneHasher ??= new LaneHasher();
   const control = new BigInt64Array(group.control);
-  Atomics.add(control, 2, 1n);
   try {
     return await laneHasher.hash(
       group.tasks,
