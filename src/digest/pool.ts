@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Tinypool } from 'tinypool';
 import { AbortError, InputError, throwIfAborted } from '../lib/errors.js';
-import { DEFAULT_CHUNK_SIZE, RangeHasher, type RangeResult, type RangeTask } from './range.js';
+import { DEFAULT_CHUNK_SIZE, RangeHasher, SYNC_READ_SIZE, type RangeResult, type RangeTask } from './range.js';
 import { sha256x4Supported } from '../lib/sha256x4.js';
 import { jobCost, planJobs, splitSide, type Job } from './plan.js';
 import type { WorkerGroup, WorkerTask } from './worker.js';
@@ -242,6 +242,8 @@ export class HashPool {
     this.lastCallerJob = here !== undefined;
     const sidePool = side.length > 0 ? this.getSidePool() : undefined;
     const results = new Array<RangeResult | undefined>(tasks.length).fill(undefined);
+    // One stream alone overlaps its reads with the whole buffer; the last jobs of a longer run with 1 MiB reads (see WorkerTask).
+    const overlapSize = jobs.length === 1 ? this.chunkSize : Math.min(this.chunkSize, SYNC_READ_SIZE);
     const maxInFlight = this.threads * 2;
     const stop = () => Atomics.store(counters, 1, 1n);
     const stopped = () => Atomics.load(counters, 1) !== 0n;
@@ -252,7 +254,7 @@ export class HashPool {
             .then((r) => [r])
             .finally(() => Atomics.sub(counters, 2, 1n))
         : job.length === 1
-        ? (target.run({ ...plain(tasks[job[0]!]!), control, chunkSize: this.chunkSize, threads: this.threads } satisfies WorkerTask) as Promise<RangeResult>).then((r) => [r])
+        ? (target.run({ ...plain(tasks[job[0]!]!), control, chunkSize: this.chunkSize, overlapSize, threads: this.threads } satisfies WorkerTask) as Promise<RangeResult>).then((r) => [r])
         : (target.run({ tasks: job.map((i) => plain(tasks[i]!)), control } satisfies WorkerGroup, { name: 'hashGroup' }) as Promise<RangeResult[]>);
     let next = 0;
     let crash: unknown;

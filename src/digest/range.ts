@@ -60,6 +60,8 @@ export class RangeHasher {
    * @param isCancelled polled between chunks; when true the hash stops
    * @param spareCore polled between chunks: true when a core is idle, so the
    *   next read should overlap with hashing (default: always)
+   * @param overlapSize largest overlapped read (default: the whole buffer);
+   *   pages of the buffers past it are never touched, so never resident
    * @returns the digest, or a coded failure; never throws for file problems
    */
   async hash(
@@ -67,6 +69,7 @@ export class RangeHasher {
     onBytes?: (n: number) => void,
     isCancelled?: () => boolean,
     spareCore: () => boolean = () => true,
+    overlapSize = this.buffers[0].length,
   ): Promise<RangeResult> {
     let fh: FileHandle;
     try {
@@ -80,7 +83,7 @@ export class RangeHasher {
       const before = await fh.stat();
       if (before.size !== task.size || before.mtimeMs !== task.mtimeMs) return changed(task);
       const hash = createHash('sha256');
-      const size = this.buffers[0].length;
+      const size = Math.max(1, Math.min(this.buffers[0].length, overlapSize));
       const syncSize = Math.min(size, SYNC_READ_SIZE);
       let pos = task.start;
       let which = 0;

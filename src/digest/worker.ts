@@ -17,6 +17,13 @@ export interface WorkerTask extends RangeTask {
   control: SharedArrayBuffer;
   /** Size of each read buffer. */
   chunkSize: number;
+  /**
+   * Largest overlapped read. The whole buffer for a run of one range (a
+   * single stream, for which 4 MiB reads measured fastest); 1 MiB when a
+   * core only comes spare at the end of a run of several, so the threads
+   * that finish a run alone do not each make 8 MiB of buffers resident.
+   */
+  overlapSize: number;
   /** Worker threads in the pool: fewer unfinished tasks than this means a core is idle. */
   threads: number;
 }
@@ -39,6 +46,7 @@ export default async function hashRangeTask(task: WorkerTask): Promise<RangeResu
       },
       () => Atomics.load(control, 1) !== 0n,
       () => Atomics.load(control, 2) < threads,
+      task.overlapSize,
     );
   } finally {
     Atomics.sub(control, 2, 1n);
