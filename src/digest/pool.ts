@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Tinypool } from 'tinypool';
 import { AbortError, InputError, throwIfAborted } from '../lib/errors.js';
-import { DEFAULT_CHUNK_SIZE, RangeHasher, SYNC_READ_SIZE, type RangeResult, type RangeTask } from './range.js';
+import { DEFAULT_CHUNK_SIZE, RangeHasher, type RangeResult, type RangeTask } from './range.js';
 import { sha256x4Supported } from '../lib/sha256x4.js';
 import { jobCost, planJobs, splitSide, type Job } from './plan.js';
 import type { WorkerGroup, WorkerTask } from './worker.js';
@@ -63,6 +63,9 @@ export interface HashPoolOptions {
 
 /** Read size of hashing on the calling thread: each chunk holds the event loop for a few milliseconds. */
 const CALLER_CHUNK = 1024 * 1024;
+
+/** Largest overlapped read of the jobs that finish a run of several alone (see `WorkerTask.overlapSize`). */
+const TAIL_OVERLAP_SIZE = 1024 * 1024;
 
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -243,7 +246,7 @@ export class HashPool {
     const sidePool = side.length > 0 ? this.getSidePool() : undefined;
     const results = new Array<RangeResult | undefined>(tasks.length).fill(undefined);
     // One stream alone overlaps its reads with the whole buffer; the last jobs of a longer run with 1 MiB reads (see WorkerTask).
-    const overlapSize = jobs.length === 1 ? this.chunkSize : Math.min(this.chunkSize, SYNC_READ_SIZE);
+    const overlapSize = jobs.length === 1 ? this.chunkSize : Math.min(this.chunkSize, TAIL_OVERLAP_SIZE);
     const maxInFlight = this.threads * 2;
     const stop = () => Atomics.store(counters, 1, 1n);
     const stopped = () => Atomics.load(counters, 1) !== 0n;
